@@ -1,0 +1,121 @@
+// LaxCounter: increments buffered in-process and flushed on an interval.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "distkit/counter.hpp"
+
+namespace distkit {
+
+// A snapshot of a LaxCounter's buffer and flusher.
+struct LaxCounterStats {
+  // Keys with a delta not yet acknowledged by Redis (buffered or in flight).
+  std::size_t pending_keys = 0;
+  // The sum of those deltas, saturated to the int64 range.
+  std::int64_t pending_total = 0;
+  // Flush calls (one script invocation per chunk) Redis acknowledged.
+  std::uint64_t flushes = 0;
+  // Flush calls that failed and were kept for a retry.
+  std::uint64_t failed_flushes = 0;
+  // The error of the most recent failed flush call, if any.
+  boost::system::error_code last_error;
+  std::string last_error_message;
+};
+
+// A Counter for hot paths: inc/dec/inc_if and their batch forms apply to an
+// in-process buffer and return at once; a background flusher sends every
+// pending delta to Redis each allowed_lag, one script call per chunk of keys.
+//
+// Layout: hash `<prefix>:lax_counter`, field = key, value = the decimal
+// int64, plus the auxiliary hash `{<prefix>:lax_counter}:flushed` recording
+// the last flush sequence number applied per counter instance (expires an
+// hour after the last flush) so that a retried flush is never applied twice.
+//
+// Reads (get, get_all) return the local view: the last known Redis value plus
+// this process's pending delta; a Redis value older than allowed_lag is
+// fetched again first. inc_if compares against the local view. The first
+// touch of a key fetches its Redis value once (this needs Redis); after that
+// increments on the key need no network and keep being accepted while Redis
+// is down.
+//
+// set, set_if, set_all, set_all_if, del and clear act on Redis at once and
+// override this process's pending delta for those keys, including a delta
+// already sent in a flush whose reply has not arrived. Their comparisons and
+// del's result include this process's pending delta.
+//
+// Errors: inc whose local view would leave int64 → Errc::overflow, nothing
+// buffered. Immediate operations fail as StrictCounter's do; when such a call
+// fails without an answer from Redis (timeout, connection) the pending delta
+// it would have overridden is kept, so nothing is lost.
+//
+// Thread-safe.
+class LaxCounter final : public Counter {
+ public:
+  // Starts the flusher on the client's executor. Throws
+  // Error{Errc::invalid_argument} when allowed_lag <= 0 or the client is null.
+  static std::shared_ptr<LaxCounter> create(CounterOptions options);
+
+  // Flushes what is pending, waiting at most twice the client's
+  // command_timeout, then stops the flusher. Increments that could not be
+  // delivered in that time are reported (with their count) through the log
+  // hook (see log.hpp). Do not destroy a LaxCounter on the client's executor.
+  ~LaxCounter() override;
+
+  // Returns once every increment accepted before the call is in Redis.
+  // Throws Error{Errc::connection} or Error{Errc::timeout} when Redis cannot
+  // take them within the command timeout; the deltas stay buffered and are
+  // retried in the background.
+  void flush();
+
+  LaxCounterStats stats() const;
+
+  std::int64_t inc(const RedisKey& key, std::int64_t count) override;
+  std::int64_t dec(const RedisKey& key, std::int64_t count) override;
+  std::int64_t get(const RedisKey& key) override;
+  std::int64_t set(const RedisKey& key, std::int64_t count) override;
+  std::int64_t del(const RedisKey& key) override;
+  void clear() override;
+  UpdateResult inc_if(const RedisKey& key, CounterComparator cmp, std::int64_t count) override;
+  UpdateResult set_if(const RedisKey& key, CounterComparator cmp, std::int64_t count) override;
+  std::vector<std::int64_t> get_all(std::span<const RedisKey> keys) override;
+  // Applies the entries in order; if one would overflow, the earlier ones
+  // are taken back and Errc::overflow is thrown.
+  std::vector<std::int64_t> inc_all(std::span<const KeyCount> updates) override;
+  std::vector<std::int64_t> set_all(std::span<const KeyCount> updates) override;
+  std::vector<UpdateResult> inc_all_if(std::span<const ConditionalUpdate> updates) override;
+  std::vector<UpdateResult> set_all_if(std::span<const ConditionalUpdate> updates) override;
+
+ protected:
+  void initiate_inc(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) override;
+  void initiate_dec(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) override;
+  void initiate_get(RedisKey key, Handler<std::int64_t> handler) override;
+  void initiate_set(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) override;
+  void initiate_del(RedisKey key, Handler<std::int64_t> handler) override;
+  void initiate_clear(ClearHandler handler) override;
+  void initiate_inc_if(RedisKey key, CounterComparator cmp, std::int64_t count,
+                       Handler<UpdateResult> handler) override;
+  void initiate_set_if(RedisKey key, CounterComparator cmp, std::int64_t count,
+                       Handler<UpdateResult> handler) override;
+  void initiate_get_all(std::vector<RedisKey> keys,
+                        Handler<std::vector<std::int64_t>> handler) override;
+  void initiate_inc_all(std::vector<KeyCount> updates,
+                        Handler<std::vector<std::int64_t>> handler) override;
+  void initiate_set_all(std::vector<KeyCount> updates,
+                        Handler<std::vector<std::int64_t>> handler) override;
+  void initiate_inc_all_if(std::vector<ConditionalUpdate> updates,
+                           Handler<std::vector<UpdateResult>> handler) override;
+  void initiate_set_all_if(std::vector<ConditionalUpdate> updates,
+                           Handler<std::vector<UpdateResult>> handler) override;
+
+ private:
+  class Impl;
+  LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> impl);
+  std::shared_ptr<Client> client_;  // keeps the I/O thread alive while the counter is usable
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace distkit

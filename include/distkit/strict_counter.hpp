@@ -1,0 +1,74 @@
+// StrictCounter: every call is one atomic step in Redis.
+#pragma once
+
+#include <memory>
+
+#include "distkit/counter.hpp"
+
+namespace distkit {
+
+// A Counter whose every call is one atomic Redis operation (a single command
+// or one Lua script invocation), immediately visible to every process
+// sharing the Redis.
+//
+// Layout: hash `<prefix>:strict_counter`, field = key, value = the decimal
+// int64. Exact over the whole int64 range (values never pass through a Lua
+// number). Each batch call is one script invocation: all entries apply or
+// none, with no other client's command between them.
+//
+// Errors: Errc::overflow when a result would leave int64 (nothing changed);
+// Errc::redis when Redis rejects the command, e.g. WRONGTYPE or a field that
+// does not hold a decimal int64 (the message names the key);
+// Errc::connection / Errc::timeout / Errc::closed from the client.
+//
+// Thread-safe. Holds no state besides the options, so it is cheap to create.
+class StrictCounter final : public Counter {
+ public:
+  // Throws Error{Errc::invalid_argument} when options.client is null.
+  static std::shared_ptr<StrictCounter> create(CounterOptions options);
+
+  ~StrictCounter() override;
+
+  std::int64_t inc(const RedisKey& key, std::int64_t count) override;
+  std::int64_t dec(const RedisKey& key, std::int64_t count) override;
+  std::int64_t get(const RedisKey& key) override;
+  std::int64_t set(const RedisKey& key, std::int64_t count) override;
+  std::int64_t del(const RedisKey& key) override;
+  void clear() override;
+  UpdateResult inc_if(const RedisKey& key, CounterComparator cmp, std::int64_t count) override;
+  UpdateResult set_if(const RedisKey& key, CounterComparator cmp, std::int64_t count) override;
+  std::vector<std::int64_t> get_all(std::span<const RedisKey> keys) override;
+  std::vector<std::int64_t> inc_all(std::span<const KeyCount> updates) override;
+  std::vector<std::int64_t> set_all(std::span<const KeyCount> updates) override;
+  std::vector<UpdateResult> inc_all_if(std::span<const ConditionalUpdate> updates) override;
+  std::vector<UpdateResult> set_all_if(std::span<const ConditionalUpdate> updates) override;
+
+ protected:
+  void initiate_inc(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) override;
+  void initiate_dec(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) override;
+  void initiate_get(RedisKey key, Handler<std::int64_t> handler) override;
+  void initiate_set(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) override;
+  void initiate_del(RedisKey key, Handler<std::int64_t> handler) override;
+  void initiate_clear(ClearHandler handler) override;
+  void initiate_inc_if(RedisKey key, CounterComparator cmp, std::int64_t count,
+                       Handler<UpdateResult> handler) override;
+  void initiate_set_if(RedisKey key, CounterComparator cmp, std::int64_t count,
+                       Handler<UpdateResult> handler) override;
+  void initiate_get_all(std::vector<RedisKey> keys,
+                        Handler<std::vector<std::int64_t>> handler) override;
+  void initiate_inc_all(std::vector<KeyCount> updates,
+                        Handler<std::vector<std::int64_t>> handler) override;
+  void initiate_set_all(std::vector<KeyCount> updates,
+                        Handler<std::vector<std::int64_t>> handler) override;
+  void initiate_inc_all_if(std::vector<ConditionalUpdate> updates,
+                           Handler<std::vector<UpdateResult>> handler) override;
+  void initiate_set_all_if(std::vector<ConditionalUpdate> updates,
+                           Handler<std::vector<UpdateResult>> handler) override;
+
+ private:
+  class Impl;
+  explicit StrictCounter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace distkit

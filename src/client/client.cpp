@@ -1,0 +1,88 @@
+#include "distkit/client.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <thread>
+
+#include "client/connection.hpp"
+#include "client/url.hpp"
+#include "distkit/error.hpp"
+
+namespace distkit {
+
+// The private I/O thread of a Client created without an executor.
+struct Client::IoThread {
+  boost::asio::io_context context{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
+      context.get_executor()};
+  std::thread thread{[this] { context.run(); }};
+
+  ~IoThread() {
+    work.reset();
+    context.stop();
+    if (thread.get_id() == std::this_thread::get_id()) {
+      // The last reference went away inside one of our own handlers; the
+      // thread cannot join itself.
+      thread.detach();
+    } else {
+      thread.join();
+    }
+  }
+};
+
+namespace {
+
+detail::Connection::Settings connection_settings(const ClientOptions& options) {
+  if (options.connect_timeout.count() <= 0 || options.command_timeout.count() <= 0) {
+    throw Error(Errc::invalid_argument, "connect_timeout and command_timeout must be positive");
+  }
+  return {detail::parse_redis_url(options.url), options.connect_timeout, options.command_timeout};
+}
+
+}  // namespace
+
+Client::Client(std::unique_ptr<IoThread> io_thread, std::shared_ptr<detail::Connection> connection,
+               ClientOptions options)
+    : io_thread_(std::move(io_thread)),
+      connection_(std::move(connection)),
+      options_(std::move(options)) {}
+
+std::shared_ptr<Client> Client::connect(ClientOptions options) {
+  auto settings = connection_settings(options);
+  auto io_thread = std::make_unique<IoThread>();
+  auto connection =
+      detail::Connection::open(io_thread->context.get_executor(), std::move(settings));
+  return std::shared_ptr<Client>(
+      new Client(std::move(io_thread), std::move(connection), std::move(options)));
+}
+
+std::shared_ptr<Client> Client::connect(std::string url) {
+  ClientOptions options;
+  options.url = std::move(url);
+  return connect(std::move(options));
+}
+
+std::shared_ptr<Client> Client::connect(boost::asio::any_io_executor executor,
+                                        ClientOptions options) {
+  auto settings = connection_settings(options);
+  auto connection = detail::Connection::open(std::move(executor), std::move(settings));
+  return std::shared_ptr<Client>(new Client(nullptr, std::move(connection), std::move(options)));
+}
+
+void Client::close() {
+  connection_->close();
+}
+
+Client::~Client() {
+  close();
+  // The connection's sockets and timers belong to the I/O thread's context,
+  // so they must go first.
+  connection_.reset();
+  io_thread_.reset();
+}
+
+const ClientOptions& Client::options() const noexcept {
+  return options_;
+}
+
+}  // namespace distkit

@@ -1,0 +1,99 @@
+#include "client/reply_reader.hpp"
+
+#include <hiredis/read.h>
+
+#include "distkit/error.hpp"
+
+namespace distkit::detail {
+namespace {
+
+// hiredis hands every callback the task being parsed; a nested element is
+// stored straight into its parent's pre-sized element vector so the tree is
+// built without copies. Only the root is heap-allocated (and freed by us or
+// by freeObject when hiredis discards a partial reply).
+Reply* place(const redisReadTask* task, Reply value) {
+  if (task->parent != nullptr) {
+    auto* parent = static_cast<Reply*>(task->parent->obj);
+    Reply& slot = parent->elements[static_cast<std::size_t>(task->idx)];
+    slot = std::move(value);
+    return &slot;
+  }
+  return new Reply(std::move(value));
+}
+
+void* create_string(const redisReadTask* task, char* data, size_t length) {
+  Reply reply;
+  switch (task->type) {
+    case REDIS_REPLY_ERROR:
+      reply.kind = Reply::Kind::error;
+      break;
+    case REDIS_REPLY_STATUS:
+      reply.kind = Reply::Kind::status;
+      break;
+    default:
+      reply.kind = Reply::Kind::string;
+      break;
+  }
+  reply.text.assign(data, length);
+  return place(task, std::move(reply));
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+  Reply reply;
+  reply.kind = Reply::Kind::array;
+  reply.elements.resize(static_cast<std::size_t>(elements));
+  return place(task, std::move(reply));
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+  Reply reply;
+  reply.kind = Reply::Kind::integer;
+  reply.integer = value;
+  return place(task, std::move(reply));
+}
+
+void* create_nil(const redisReadTask* task) {
+  return place(task, Reply{});
+}
+
+void free_object(void* object) {
+  delete static_cast<Reply*>(object);
+}
+
+redisReplyObjectFunctions reply_functions = {create_string, create_array, create_integer,
+                                             create_nil, free_object};
+
+}  // namespace
+
+void ReplyReader::Deleter::operator()(void* reader) const noexcept {
+  redisReaderFree(static_cast<redisReader*>(reader));
+}
+
+ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(&reply_functions)) {
+  if (!reader_) throw std::bad_alloc();
+  // Keep the read buffer instead of shrinking it after every reply: the
+  // connection streams replies continuously.
+  static_cast<redisReader*>(reader_.get())->maxbuf = 0;
+}
+
+ReplyReader::~ReplyReader() = default;
+
+void ReplyReader::feed(std::string_view bytes) {
+  auto* reader = static_cast<redisReader*>(reader_.get());
+  if (redisReaderFeed(reader, bytes.data(), bytes.size()) != REDIS_OK) {
+    throw Error(Errc::connection, "RESP reader: " + std::string(reader->errstr));
+  }
+}
+
+std::optional<Reply> ReplyReader::next() {
+  auto* reader = static_cast<redisReader*>(reader_.get());
+  void* object = nullptr;
+  if (redisReaderGetReply(reader, &object) != REDIS_OK) {
+    throw Error(Errc::connection, "RESP protocol error: " + std::string(reader->errstr));
+  }
+  if (object == nullptr) return std::nullopt;
+  std::unique_ptr<Reply> root(static_cast<Reply*>(object));
+  return std::move(*root);
+}
+
+}  // namespace distkit::detail

@@ -1,0 +1,65 @@
+// RESP encoding of commands (sans-IO).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace distkit::detail {
+
+class Script;
+
+// One encoded command. A script call is kept as a head naming the script
+// (EVALSHA <sha>) and a tail holding numkeys, keys and arguments, so that it
+// can be re-sent as EVAL <body> after NOSCRIPT without re-encoding the
+// arguments.
+class Request {
+ public:
+  // The bytes to write: head() followed by tail().
+  std::string_view head() const noexcept { return head_; }
+  std::string_view tail() const noexcept { return tail_; }
+  std::size_t size() const noexcept { return head_.size() + tail_.size(); }
+
+  // The script of an EVALSHA request, nullptr for other commands.
+  const Script* script() const noexcept { return script_; }
+  bool uses_eval() const noexcept { return uses_eval_; }
+
+  // Rewrites an EVALSHA request as EVAL with the script's body (which also
+  // loads the script into Redis's cache). Requires script() != nullptr.
+  void switch_to_eval();
+
+ private:
+  friend class RequestBuilder;
+  std::string head_;
+  std::string tail_;
+  std::size_t tail_arguments_ = 0;
+  const Script* script_ = nullptr;
+  bool uses_eval_ = false;
+};
+
+// Builds a Request argument by argument:
+//   Request r = RequestBuilder("HGET").arg(hash).arg(field).build();
+//   Request s = RequestBuilder(script, 1).arg(hash).arg(std::int64_t{5}).build();
+class RequestBuilder {
+ public:
+  // A command named `command` (further words of the name go in arg()).
+  explicit RequestBuilder(std::string_view command);
+  // EVALSHA of `script`; the first `num_keys` arguments are its KEYS.
+  RequestBuilder(const Script& script, std::size_t num_keys);
+
+  RequestBuilder& arg(std::string_view value);
+  RequestBuilder& arg(std::int64_t value);
+
+  // Finishes the request; the builder is left empty.
+  Request build();
+
+ private:
+  Request request_;
+  std::string command_;
+};
+
+// Appends the RESP bulk string "$<size>\r\n<value>\r\n" to `out`.
+void append_bulk(std::string& out, std::string_view value);
+
+}  // namespace distkit::detail

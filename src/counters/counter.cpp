@@ -1,0 +1,7 @@
+#include "distkit/counter.hpp"
+
+namespace distkit {
+
+Counter::~Counter() = default;
+
+}  // namespace distkit

@@ -1,0 +1,92 @@
+// The LaxCounter's in-process state: one stable slot per key.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace distkit::detail {
+
+// One key's local state. `view` is what reads and increments see:
+//   view = base + unacked + held + pending
+// where base is the last value read from Redis, unacked the delta sent in a
+// flush not yet acknowledged, held the deltas taken by immediate operations
+// in flight (kept by the counter, as few keys have any), and pending what
+// increments added since. pending is implicit: increments only touch
+// `view`, so the hot path is a single atomic CAS. base and unacked change
+// only on the connection's strand.
+struct LaxSlot {
+  enum State : std::uint8_t { cold, fetching, ready };
+
+  std::atomic<std::int64_t> view{0};
+  // steady_clock nanoseconds of the Redis read `base` came from.
+  std::atomic<std::int64_t> fetched_at{0};
+  std::int64_t base = 0;
+  std::int64_t unacked = 0;
+  std::atomic<std::uint8_t> state{cold};
+  // Set while the slot is on the counter's dirty list.
+  std::atomic<bool> dirty{false};
+};
+
+// A concurrent map from key to LaxSlot. Slots never move or disappear while
+// the map lives, so callers keep plain pointers to them. Lookups of existing
+// keys take one shard's lock in shared mode; 64 shards keep threads working
+// on different keys off each other's cache lines.
+class LaxSlotMap {
+ public:
+  using Entry = std::pair<const std::string, LaxSlot>;
+
+  // The entry of `key`, or nullptr.
+  Entry* find(std::string_view key) const;
+  // The entry of `key`, created cold when missing.
+  Entry* find_or_create(std::string_view key);
+  // Calls `visit` for every entry (shards locked one at a time in shared
+  // mode; entries created meanwhile may be missed).
+  void for_each(const std::function<void(Entry&)>& visit) const;
+  std::size_t size() const;
+
+ private:
+  // The lookup key carries its hash so that it is computed once for both
+  // the shard choice and the bucket.
+  struct HashedKey {
+    std::string_view text;
+    std::size_t hash;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(const HashedKey& key) const noexcept { return key.hash; }
+    std::size_t operator()(const std::string& key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(const std::string& a, const std::string& b) const noexcept { return a == b; }
+    bool operator()(const HashedKey& a, const std::string& b) const noexcept { return a.text == b; }
+    bool operator()(const std::string& a, const HashedKey& b) const noexcept { return a == b.text; }
+  };
+  struct alignas(64) Shard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::string, LaxSlot, Hash, Equal> slots;
+  };
+  static constexpr std::size_t shard_count = 64;
+
+  static HashedKey hashed(std::string_view key) noexcept {
+    return {key, std::hash<std::string_view>{}(key)};
+  }
+  Shard& shard_of(const HashedKey& key) const noexcept {
+    // The low bits pick the bucket inside the shard; use high ones here.
+    return shards_[(key.hash >> 58) % shard_count];
+  }
+
+  std::unique_ptr<Shard[]> shards_ = std::make_unique<Shard[]>(shard_count);
+};
+
+}  // namespace distkit::detail

@@ -1,0 +1,13 @@
+// The Lua sources of the counters' scripts, embedded at build time from
+// src/counters/lua/. Every script is sent as `prelude` followed by its body.
+#pragma once
+
+#include <string_view>
+
+namespace distkit::detail::lua {
+extern const std::string_view prelude;
+extern const std::string_view strict_update;
+extern const std::string_view strict_del;
+extern const std::string_view lax_flush;
+extern const std::string_view lax_override;
+}  // namespace distkit::detail::lua

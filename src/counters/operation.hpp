@@ -1,0 +1,112 @@
+// One counter call as a request plus the decoding of its reply, and the two
+// ways of running it: blocking (throws Error) and async (completes an Asio
+// handler on its associated executor).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "client/connection.hpp"
+#include "client/reply.hpp"
+#include "client/unique_function.hpp"
+#include "distkit/error.hpp"
+
+namespace distkit::detail {
+
+// The value type of calls that return nothing (clear).
+struct Done {};
+
+// The result of a call: a value, or an error code with a message for the
+// blocking form's exception.
+template <class T>
+struct Outcome {
+  boost::system::error_code error;
+  std::string message;
+  T value{};
+
+  // Keeps the detail of `e` without the message of its code, which the
+  // Error thrown later appends again.
+  static Outcome failure(const Error& e) {
+    std::string detail = e.what();
+    const std::string suffix = e.code().message();
+    if (detail == suffix) {
+      detail.clear();
+    } else if (detail.ends_with(": " + suffix)) {
+      detail.resize(detail.size() - suffix.size() - 2);
+    }
+    return {e.code(), std::move(detail), T{}};
+  }
+  T value_or_throw() && {
+    if (error) throw Error(error, message);
+    return std::move(value);
+  }
+};
+
+// Turns a reply (which may be a Redis error) into T; throws Error.
+template <class T>
+using ReplyParser = UniqueFunction<T(const Reply&)>;
+
+template <class T>
+using OutcomeCallback = UniqueFunction<void(Outcome<T>)>;
+
+// Sends `request` and reports the parsed outcome to `done`, on the
+// connection's strand.
+template <class T>
+void submit(Connection& connection, Request request, ReplyParser<T> parse,
+            OutcomeCallback<T> done) {
+  connection.execute(std::move(request), [parse = std::move(parse), done = std::move(done)](
+                                             boost::system::error_code error, Reply reply) mutable {
+    if (error) return done({error, {}, T{}});
+    try {
+      done({{}, {}, parse(reply)});
+    } catch (const Error& e) {
+      done(Outcome<T>::failure(e));
+    }
+  });
+}
+
+// Blocks until `start(callback)` has reported its outcome. The connection's
+// deadlines bound the wait.
+template <class T, class Start>
+T wait_for(Start&& start) {
+  struct Rendezvous {
+    std::atomic<bool> ready{false};
+    Outcome<T> outcome;
+  };
+  auto rendezvous = std::make_shared<Rendezvous>();
+  start(OutcomeCallback<T>([rendezvous](Outcome<T> outcome) {
+    rendezvous->outcome = std::move(outcome);
+    rendezvous->ready.store(true, std::memory_order_release);
+    rendezvous->ready.notify_one();
+  }));
+  rendezvous->ready.wait(false, std::memory_order_acquire);
+  return std::move(rendezvous->outcome).value_or_throw();
+}
+
+// Wraps an async operation's handler: keeps its executor busy until the
+// call completes, then runs it there.
+template <class T, class Handler>
+OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_executor& fallback) {
+  auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, fallback),
+                                  boost::asio::execution::outstanding_work.tracked);
+  return [handler = std::move(handler), work = std::move(work)](Outcome<T> outcome) mutable {
+    boost::asio::dispatch(work,
+                          [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
+                            if constexpr (std::is_same_v<T, Done>) {
+                              std::move(handler)(outcome.error);
+                            } else {
+                              std::move(handler)(outcome.error, std::move(outcome.value));
+                            }
+                          });
+  };
+}
+
+}  // namespace distkit::detail

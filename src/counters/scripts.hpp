@@ -1,0 +1,32 @@
+// The counters' Lua scripts and the names of their Redis keys.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "client/script.hpp"
+#include "distkit/comparator.hpp"
+#include "distkit/redis_key.hpp"
+
+namespace distkit::detail {
+
+// Each is the prelude followed by the script of the same name in
+// src/counters/lua/, which documents its KEYS, ARGV and reply.
+const Script& strict_update_script();
+const Script& strict_del_script();
+const Script& lax_flush_script();
+const Script& lax_override_script();
+
+// The scripts' spelling of a comparator: "eq", "ne", "lt", "gt", "le", "ge"
+// or "nil".
+std::string_view lua_operator(CounterComparator::Kind kind) noexcept;
+
+// `<prefix>:strict_counter`
+std::string strict_hash_key(const RedisKey& prefix);
+// `<prefix>:lax_counter`
+std::string lax_hash_key(const RedisKey& prefix);
+// `{<prefix>:lax_counter}:flushed`: the last flush sequence number applied
+// per LaxCounter instance; in the hash's cluster slot.
+std::string lax_flush_record_key(const RedisKey& prefix);
+
+}  // namespace distkit::detail

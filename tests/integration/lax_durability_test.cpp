@@ -1,0 +1,136 @@
+// LaxCounter's "nothing lost, nothing doubled" under load, destruction,
+// Redis restarts and stalls longer than the command timeout.
+#include <atomic>
+#include <thread>
+
+#include "counter_fixture.hpp"
+#include "redis_server.hpp"
+
+namespace distkit::test {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::int64_t hash_sum(const std::string& url, const std::string& hash, int keys) {
+  std::int64_t sum = 0;
+  for (int i = 0; i < keys; ++i) {
+    const std::string value = redis_cli(url, {"HGET", hash, "k" + std::to_string(i)});
+    if (!value.empty()) sum += std::stoll(value);
+  }
+  return sum;
+}
+
+TEST(LaxDurability, FourThreadsOfIncrementsOverSixteenKeysLoseNothing) {
+  auto client = Client::connect(redis_url());
+  const RedisKey prefix = unique_prefix();
+  auto counter = LaxCounter::create({prefix, client});
+  constexpr int threads = 4, per_thread = 200000, keys = 16;
+  std::vector<RedisKey> names;
+  for (int i = 0; i < keys; ++i) names.emplace_back("k" + std::to_string(i));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) counter->inc(names[(i + t) % keys], 1);
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  counter->flush();
+  const std::string hash = prefix.str() + ":lax_counter";
+  EXPECT_EQ(hash_sum(redis_url(), hash, keys), std::int64_t{threads} * per_thread);
+  for (int i = 0; i < keys; ++i) {
+    EXPECT_EQ(redis_cli(redis_url(), {"HGET", hash, "k" + std::to_string(i)}),
+              std::to_string(threads * per_thread / keys));
+  }
+  counter->clear();
+}
+
+TEST(LaxDurability, DestroyedRightAfterItsIncrementsDeliversThemAll) {
+  auto client = Client::connect(redis_url());
+  const RedisKey prefix = unique_prefix();
+  {
+    CounterOptions options(prefix, client);
+    options.allowed_lag = std::chrono::seconds(10);  // only the destructor flushes
+    auto counter = LaxCounter::create(options);
+    for (int i = 0; i < 5000; ++i) counter->inc(RedisKey("k" + std::to_string(i % 50)), 1);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(hash_sum(redis_url(), prefix.str() + ":lax_counter", 50), 5000);
+  redis_cli(redis_url(), {"DEL", prefix.str() + ":lax_counter"});
+}
+
+// Increments from a background thread while `disturb` runs; returns how many
+// were accepted.
+template <class Disturb>
+std::int64_t increment_while(LaxCounter& counter, int keys, Disturb disturb) {
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> accepted{0};
+  std::thread producer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      counter.inc(RedisKey("k" + std::to_string(i % keys)), 1);
+      accepted.fetch_add(1);
+      if (i % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  disturb();
+  stop = true;
+  producer.join();
+  return accepted.load();
+}
+
+// Flushes until Redis took everything (retries run in the background).
+void drain(LaxCounter& counter) {
+  EXPECT_TRUE(wait_until(
+      [&] {
+        try {
+          counter.flush();
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(30)));
+}
+
+TEST(LaxDurability, StallLongerThanTheCommandTimeoutCountsEverythingOnce) {
+  RedisServer server;
+  ClientOptions client_options;
+  client_options.url = server.url();
+  client_options.command_timeout = milliseconds(200);
+  auto client = Client::connect(client_options);
+  auto counter = LaxCounter::create({RedisKey("stall"), client});
+  constexpr int keys = 8;
+  for (int i = 0; i < keys; ++i) counter->inc(RedisKey("k" + std::to_string(i)), 0);
+
+  const std::int64_t accepted = increment_while(*counter, keys, [&] {
+    std::this_thread::sleep_for(milliseconds(100));
+    for (int round = 0; round < 2; ++round) {
+      redis_cli(server.url(), {"CLIENT", "PAUSE", "700", "WRITE"});
+      std::this_thread::sleep_for(milliseconds(900));
+    }
+  });
+  drain(*counter);
+  EXPECT_GT(counter->stats().failed_flushes, 0u) << "the stall never hit a flush";
+  EXPECT_EQ(hash_sum(server.url(), "stall:lax_counter", keys), accepted);
+}
+
+TEST(LaxDurability, RedisRestartWhileIncrementsFlowLosesNothing) {
+  RedisServer server({"--appendonly", "yes", "--appendfsync", "always"});
+  ClientOptions client_options;
+  client_options.url = server.url();
+  client_options.command_timeout = milliseconds(300);
+  auto client = Client::connect(client_options);
+  auto counter = LaxCounter::create({RedisKey("restart"), client});
+  constexpr int keys = 8;
+  for (int i = 0; i < keys; ++i) counter->inc(RedisKey("k" + std::to_string(i)), 0);
+
+  const std::int64_t accepted = increment_while(*counter, keys, [&] {
+    std::this_thread::sleep_for(milliseconds(200));
+    server.restart();
+    std::this_thread::sleep_for(milliseconds(300));
+  });
+  drain(*counter);
+  EXPECT_EQ(hash_sum(server.url(), "restart:lax_counter", keys), accepted);
+}
+
+}  // namespace
+}  // namespace distkit::test

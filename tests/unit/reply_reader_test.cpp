@@ -1,0 +1,66 @@
+#include "client/reply_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include "distkit/error.hpp"
+
+namespace distkit::detail {
+namespace {
+
+TEST(ReplyReader, DecodesScalarKinds) {
+  using namespace std::string_view_literals;
+  ReplyReader reader;
+  reader.feed("+OK\r\n-ERR boom\r\n:-42\r\n$3\r\na\0b\r\n$-1\r\n"sv);
+  auto status = reader.next();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->kind, Reply::Kind::status);
+  EXPECT_EQ(status->text, "OK");
+  auto error = reader.next();
+  ASSERT_TRUE(error);
+  EXPECT_TRUE(error->is_error());
+  EXPECT_TRUE(error->is_error_code("ERR"));
+  EXPECT_FALSE(error->is_error_code("ER"));
+  auto integer = reader.next();
+  ASSERT_TRUE(integer);
+  EXPECT_EQ(integer->integer, -42);
+  auto bulk = reader.next();
+  ASSERT_TRUE(bulk);
+  EXPECT_EQ(bulk->text, std::string("a\0b", 3));
+  auto nil = reader.next();
+  ASSERT_TRUE(nil);
+  EXPECT_EQ(nil->kind, Reply::Kind::nil);
+  EXPECT_FALSE(reader.next());
+}
+
+TEST(ReplyReader, DecodesNestedArraysFedByteByByte) {
+  const std::string wire = "*3\r\n$1\r\n1\r\n*2\r\n:7\r\n$-1\r\n*0\r\n";
+  ReplyReader reader;
+  for (std::size_t i = 0; i + 1 < wire.size(); ++i) {
+    reader.feed(wire.substr(i, 1));
+    EXPECT_FALSE(reader.next()) << "complete after " << i + 1 << " bytes";
+  }
+  reader.feed(wire.substr(wire.size() - 1));
+  auto reply = reader.next();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->kind, Reply::Kind::array);
+  ASSERT_EQ(reply->elements.size(), 3u);
+  EXPECT_EQ(reply->elements[0].text, "1");
+  ASSERT_EQ(reply->elements[1].elements.size(), 2u);
+  EXPECT_EQ(reply->elements[1].elements[0].integer, 7);
+  EXPECT_EQ(reply->elements[1].elements[1].kind, Reply::Kind::nil);
+  EXPECT_TRUE(reply->elements[2].elements.empty());
+}
+
+TEST(ReplyReader, ProtocolErrorThrowsConnection) {
+  ReplyReader reader;
+  reader.feed("?what\r\n");
+  try {
+    reader.next();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::connection);
+  }
+}
+
+}  // namespace
+}  // namespace distkit::detail

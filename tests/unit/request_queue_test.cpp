@@ -1,0 +1,158 @@
+#include "client/request_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include "client/script.hpp"
+#include "distkit/error.hpp"
+
+namespace distkit::detail {
+namespace {
+
+using clock = RequestQueue::clock;
+using boost::system::error_code;
+
+struct Recorded {
+  error_code error;
+  Reply reply;
+  bool called = false;
+};
+
+ReplyCallback record(Recorded& into) {
+  return [&into](error_code error, Reply reply) { into = {error, std::move(reply), true}; };
+}
+
+Reply status(std::string text) {
+  Reply reply;
+  reply.kind = Reply::Kind::status;
+  reply.text = std::move(text);
+  return reply;
+}
+
+Reply error_reply(std::string text) {
+  Reply reply = status(std::move(text));
+  reply.kind = Reply::Kind::error;
+  return reply;
+}
+
+void run(std::vector<RequestQueue::Finished>& finished) {
+  for (auto& entry : finished) entry.run();
+  finished.clear();
+}
+
+const auto later = clock::now() + std::chrono::hours(1);
+
+TEST(RequestQueue, WritesEverythingQueuedInOneBufferAndMatchesRepliesInOrder) {
+  RequestQueue queue;
+  Recorded first, second;
+  queue.push(RequestBuilder("PING").build(), record(first), later);
+  queue.push(RequestBuilder("ECHO").arg("x").build(), record(second), later);
+  std::string out;
+  EXPECT_EQ(queue.take_writable(out), 2u);
+  EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n");
+  EXPECT_EQ(queue.in_flight(), 2u);
+  std::vector<RequestQueue::Finished> finished;
+  queue.on_reply(status("PONG"), finished);
+  queue.on_reply(status("x"), finished);
+  run(finished);
+  EXPECT_EQ(first.reply.text, "PONG");
+  EXPECT_EQ(second.reply.text, "x");
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
+TEST(RequestQueue, UnexpectedReplyIsAProtocolError) {
+  RequestQueue queue;
+  std::vector<RequestQueue::Finished> finished;
+  EXPECT_THROW(queue.on_reply(status("OK"), finished), Error);
+}
+
+TEST(RequestQueue, NoscriptIsResentAsEvalAheadOfQueuedRequestsInReplyOrder) {
+  const Script script("return 1");
+  RequestQueue queue;
+  Recorded a, b, c;
+  queue.push(RequestBuilder(script, 0).arg("a").build(), record(a), later);
+  queue.push(RequestBuilder(script, 0).arg("b").build(), record(b), later);
+  std::string out;
+  queue.take_writable(out);
+  queue.push(RequestBuilder("PING").build(), record(c), later);
+
+  std::vector<RequestQueue::Finished> finished;
+  queue.on_reply(error_reply("NOSCRIPT No matching script."), finished);
+  queue.on_reply(error_reply("NOSCRIPT No matching script."), finished);
+  EXPECT_TRUE(finished.empty());
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 3u);
+  const auto eval_a = out.find("$4\r\nEVAL\r\n");
+  const auto arg_a = out.find("$1\r\na\r\n");
+  const auto arg_b = out.find("$1\r\nb\r\n");
+  const auto ping = out.find("PING");
+  EXPECT_EQ(eval_a, 4u);
+  EXPECT_LT(arg_a, arg_b);
+  EXPECT_LT(arg_b, ping);
+
+  // A NOSCRIPT for an EVAL is a real error and reaches the caller.
+  queue.on_reply(error_reply("NOSCRIPT still"), finished);
+  run(finished);
+  EXPECT_TRUE(a.called);
+  EXPECT_TRUE(a.reply.is_error());
+}
+
+TEST(RequestQueue, ExpiryTimesOutInFlightAndSwallowsTheLateReply) {
+  RequestQueue queue;
+  const auto now = clock::now();
+  Recorded sent, queued, fresh;
+  queue.push(RequestBuilder("A").build(), record(sent), now);
+  std::string out;
+  queue.take_writable(out);
+  queue.push(RequestBuilder("B").build(), record(queued), now);
+  queue.push(RequestBuilder("C").build(), record(fresh), later);
+  EXPECT_EQ(queue.next_deadline(), now);
+
+  std::vector<RequestQueue::Finished> finished;
+  queue.expire(now, make_error_code(Errc::connection), finished);
+  run(finished);
+  EXPECT_EQ(sent.error, Errc::timeout);
+  EXPECT_EQ(queued.error, Errc::connection);
+  EXPECT_FALSE(fresh.called);
+  EXPECT_EQ(queue.queued(), 1u);
+  EXPECT_EQ(queue.next_deadline(), later);
+
+  // The late reply of A must not be given to C.
+  out.clear();
+  queue.take_writable(out);
+  queue.on_reply(status("late A"), finished);
+  queue.on_reply(status("C"), finished);
+  run(finished);
+  EXPECT_EQ(fresh.reply.text, "C");
+}
+
+TEST(RequestQueue, DisconnectFailsInFlightButKeepsQueued) {
+  RequestQueue queue;
+  Recorded sent, queued;
+  queue.push(RequestBuilder("A").build(), record(sent), later);
+  std::string out;
+  queue.take_writable(out);
+  queue.push(RequestBuilder("B").build(), record(queued), later);
+  std::vector<RequestQueue::Finished> finished;
+  queue.fail_in_flight(make_error_code(Errc::connection), finished);
+  run(finished);
+  EXPECT_EQ(sent.error, Errc::connection);
+  EXPECT_FALSE(queued.called);
+  queue.fail_all(make_error_code(Errc::closed), finished);
+  run(finished);
+  EXPECT_EQ(queued.error, Errc::closed);
+}
+
+TEST(RequestQueue, PushFrontGoesFirstAndTakeRespectsLimit) {
+  RequestQueue queue;
+  Recorded user, hello;
+  queue.push(RequestBuilder("USER").build(), record(user), later);
+  queue.push_front(RequestBuilder("AUTH").build(), record(hello), later);
+  std::string out;
+  EXPECT_EQ(queue.take_writable(out, 1), 1u);
+  EXPECT_NE(out.find("AUTH"), std::string::npos);
+  EXPECT_EQ(out.find("USER"), std::string::npos);
+  EXPECT_EQ(queue.queued(), 1u);
+}
+
+}  // namespace
+}  // namespace distkit::detail
