@@ -146,7 +146,17 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   std::int64_t add(Entry& entry, int128 delta) {
-    return add_if(entry, CounterComparator::nil(), delta).value;
+    if (!detail::fits_int64(delta)) return add_if(entry, CounterComparator::nil(), delta).value;
+    // The hot path: one CAS with an overflow check.
+    LaxSlot& slot = entry.second;
+    const auto step = static_cast<std::int64_t>(delta);
+    std::int64_t current = slot.view.load(std::memory_order_relaxed);
+    std::int64_t next = 0;
+    do {
+      if (__builtin_add_overflow(current, step, &next)) throw overflow_error(entry);
+    } while (!slot.view.compare_exchange_weak(current, next, std::memory_order_acq_rel));
+    if (step != 0) mark_dirty(entry);
+    return next;
   }
 
   UpdateResult add_if(Entry& entry, CounterComparator cmp, int128 delta) {
@@ -156,14 +166,16 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
     do {
       if (!cmp.matches(current)) return {current, current, false};
       const int128 sum = current + delta;
-      if (!detail::fits_int64(sum)) {
-        throw Error(Errc::overflow, "the local value of key '" + detail::printable(entry.first) +
-                                        "' would leave the int64 range; nothing was buffered");
-      }
+      if (!detail::fits_int64(sum)) throw overflow_error(entry);
       next = static_cast<std::int64_t>(sum);
     } while (!slot.view.compare_exchange_weak(current, next, std::memory_order_acq_rel));
     if (delta != 0) mark_dirty(entry);
     return {next, current, true};
+  }
+
+  static Error overflow_error(const Entry& entry) {
+    return Error(Errc::overflow, "the local value of key '" + detail::printable(entry.first) +
+                                     "' would leave the int64 range; nothing was buffered");
   }
 
   // Applies `updates` in order; on overflow takes back the earlier ones.

@@ -1,14 +1,47 @@
 #include "counters/lax_slot_map.hpp"
 
+#include <array>
+#include <atomic>
 #include <mutex>
 
 namespace distkit::detail {
+namespace {
+
+struct CachedEntry {
+  std::uint64_t map_id = 0;
+  std::size_t hash = 0;
+  LaxSlotMap::Entry* entry = nullptr;
+};
+
+// Direct-mapped by hash: a hot key stays in its line until another hot key
+// of the same thread collides with it.
+constexpr std::size_t cache_lines = 64;
+// initial-exec: a plain offset from the thread pointer instead of a call to
+// __tls_get_addr, which a position-independent build would use otherwise.
+thread_local std::array<CachedEntry, cache_lines> entry_cache
+    __attribute__((tls_model("initial-exec")));
+
+std::atomic<std::uint64_t> next_map_id{1};
+
+}  // namespace
+
+LaxSlotMap::LaxSlotMap() : id_(next_map_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 LaxSlotMap::Entry* LaxSlotMap::find(std::string_view key) const {
   const HashedKey hashed_key = hashed(key);
-  Shard& shard = shard_of(hashed_key);
+  CachedEntry& cached = entry_cache[hashed_key.hash % cache_lines];
+  if (cached.map_id == id_ && cached.hash == hashed_key.hash && cached.entry->first == key) {
+    return cached.entry;
+  }
+  Entry* entry = find_in_shard(hashed_key);
+  if (entry != nullptr) cached = {id_, hashed_key.hash, entry};
+  return entry;
+}
+
+LaxSlotMap::Entry* LaxSlotMap::find_in_shard(const HashedKey& key) const {
+  Shard& shard = shard_of(key);
   std::shared_lock lock(shard.mutex);
-  auto it = shard.slots.find(hashed_key);
+  auto it = shard.slots.find(key);
   return it == shard.slots.end() ? nullptr : &*it;
 }
 

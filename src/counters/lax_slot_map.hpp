@@ -36,9 +36,9 @@ struct LaxSlot {
 };
 
 // A concurrent map from key to LaxSlot. Slots never move or disappear while
-// the map lives, so callers keep plain pointers to them. Lookups of existing
-// keys take one shard's lock in shared mode; 64 shards keep threads working
-// on different keys off each other's cache lines.
+// the map lives, so callers keep plain pointers to them. A lookup first
+// tries a small per-thread cache of recently found entries (no lock, no
+// shared write); a miss takes one of 64 shard locks in shared mode.
 class LaxSlotMap {
  public:
   using Entry = std::pair<const std::string, LaxSlot>;
@@ -86,7 +86,15 @@ class LaxSlotMap {
     return shards_[(key.hash >> 58) % shard_count];
   }
 
+  Entry* find_in_shard(const HashedKey& key) const;
+
+  // Distinguishes maps in the per-thread caches; never reused, so a cached
+  // entry of a destroyed map can never be mistaken for one of this map.
+  const std::uint64_t id_;
   std::unique_ptr<Shard[]> shards_ = std::make_unique<Shard[]>(shard_count);
+
+ public:
+  LaxSlotMap();
 };
 
 }  // namespace distkit::detail
