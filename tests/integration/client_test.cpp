@@ -92,11 +92,8 @@ TEST(Client, AuthAndSelectFromTheUrl) {
 
 TEST(Client, CallsWhileRedisIsDownFailWithinTheCommandTimeoutThenRecover) {
   RedisServer server;
-  ClientOptions options;
-  options.url = server.url();
-  options.command_timeout = milliseconds(300);
-  auto client = Client::connect(options);
-  auto counter = StrictCounter::create({RedisKey("down"), client});
+  auto counter = StrictCounter::create(
+      {RedisKey("down"), connect_with_timeout(server.url(), milliseconds(300))});
   counter->inc(RedisKey("k"), 1);
 
   server.stop();
@@ -111,36 +108,19 @@ TEST(Client, CallsWhileRedisIsDownFailWithinTheCommandTimeoutThenRecover) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(300 + 700));
   }
   server.start();
-  EXPECT_TRUE(wait_until(
-      [&] {
-        try {
-          return counter->inc(RedisKey("k"), 1) == 1;  // fresh server, empty data
-        } catch (const Error&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually([&] { counter->get(RedisKey("k")); }, std::chrono::seconds(10)));
+  EXPECT_EQ(counter->inc(RedisKey("k"), 1), 1);  // a fresh server, without the old data
 }
 
 TEST(Client, SlowRedisTimesOutWithoutLosingTheConnection) {
   RedisServer server;
-  ClientOptions options;
-  options.url = server.url();
-  options.command_timeout = milliseconds(200);
-  auto client = Client::connect(options);
-  auto counter = StrictCounter::create({RedisKey("slow"), client});
+  auto counter = StrictCounter::create(
+      {RedisKey("slow"), connect_with_timeout(server.url(), milliseconds(200))});
   counter->inc(RedisKey("k"), 1);
   redis_cli(server.url(), {"CLIENT", "PAUSE", "600", "ALL"});
   EXPECT_DISTKIT_ERROR(counter->get(RedisKey("k")), Errc::timeout);
-  EXPECT_TRUE(wait_until(
-      [&] {
-        try {
-          return counter->get(RedisKey("k")) == 1;
-        } catch (const Error&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      eventually([&] { EXPECT_EQ(counter->get(RedisKey("k")), 1); }, std::chrono::seconds(5)));
 }
 
 TEST(Client, RunsOnTheApplicationsExecutor) {

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <distkit/distkit.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -12,6 +14,30 @@
 #include "test_env.hpp"
 
 namespace distkit::test {
+
+// Calls `call` until it no longer throws distkit::Error or `timeout` passes;
+// returns whether it succeeded. For waiting out a Redis restart or stall.
+inline bool eventually(const std::function<void()>& call, std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        try {
+          call();
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      timeout);
+}
+
+// A client of `url` whose commands time out after `command_timeout`.
+inline std::shared_ptr<Client> connect_with_timeout(const std::string& url,
+                                                    std::chrono::milliseconds command_timeout) {
+  ClientOptions options;
+  options.url = url;
+  options.command_timeout = command_timeout;
+  return Client::connect(options);
+}
 
 template <class Flavour>
 std::shared_ptr<Flavour> make_counter(const RedisKey& prefix, std::shared_ptr<Client> client) {

@@ -77,29 +77,25 @@ std::int64_t increment_while(LaxCounter& counter, int keys, Disturb disturb) {
   return accepted.load();
 }
 
+// A LaxCounter on `server` with a short command timeout, warm on `keys`
+// keys k0, k1, ... (so that increments need no Redis).
+std::shared_ptr<LaxCounter> warm_counter(const RedisServer& server, const char* prefix,
+                                         std::chrono::milliseconds command_timeout, int keys) {
+  auto counter =
+      LaxCounter::create({RedisKey(prefix), connect_with_timeout(server.url(), command_timeout)});
+  for (int i = 0; i < keys; ++i) counter->inc(RedisKey("k" + std::to_string(i)), 0);
+  return counter;
+}
+
 // Flushes until Redis took everything (retries run in the background).
 void drain(LaxCounter& counter) {
-  EXPECT_TRUE(wait_until(
-      [&] {
-        try {
-          counter.flush();
-          return true;
-        } catch (const Error&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(30)));
+  EXPECT_TRUE(eventually([&] { counter.flush(); }, std::chrono::seconds(30)));
 }
 
 TEST(LaxDurability, StallLongerThanTheCommandTimeoutCountsEverythingOnce) {
   RedisServer server;
-  ClientOptions client_options;
-  client_options.url = server.url();
-  client_options.command_timeout = milliseconds(200);
-  auto client = Client::connect(client_options);
-  auto counter = LaxCounter::create({RedisKey("stall"), client});
   constexpr int keys = 8;
-  for (int i = 0; i < keys; ++i) counter->inc(RedisKey("k" + std::to_string(i)), 0);
+  auto counter = warm_counter(server, "stall", milliseconds(200), keys);
 
   const std::int64_t accepted = increment_while(*counter, keys, [&] {
     std::this_thread::sleep_for(milliseconds(100));
@@ -115,13 +111,8 @@ TEST(LaxDurability, StallLongerThanTheCommandTimeoutCountsEverythingOnce) {
 
 TEST(LaxDurability, RedisRestartWhileIncrementsFlowLosesNothing) {
   RedisServer server({"--appendonly", "yes", "--appendfsync", "always"});
-  ClientOptions client_options;
-  client_options.url = server.url();
-  client_options.command_timeout = milliseconds(300);
-  auto client = Client::connect(client_options);
-  auto counter = LaxCounter::create({RedisKey("restart"), client});
   constexpr int keys = 8;
-  for (int i = 0; i < keys; ++i) counter->inc(RedisKey("k" + std::to_string(i)), 0);
+  auto counter = warm_counter(server, "restart", milliseconds(300), keys);
 
   const std::int64_t accepted = increment_while(*counter, keys, [&] {
     std::this_thread::sleep_for(milliseconds(200));

@@ -30,25 +30,12 @@ TEST_F(StrictTest, ScriptsReloadAfterScriptFlush) {
 
 TEST(StrictRestart, ClientReconnectsAndScriptsReloadAfterRedisRestart) {
   RedisServer server;
-  ClientOptions options;
-  options.url = server.url();
-  options.command_timeout = std::chrono::milliseconds(500);
-  auto client = Client::connect(options);
-  auto counter = StrictCounter::create({RedisKey("restart"), client});
+  auto counter = StrictCounter::create(
+      {RedisKey("restart"), connect_with_timeout(server.url(), std::chrono::milliseconds(500))});
   EXPECT_EQ(counter->inc(RedisKey("k"), 5), 5);
 
   server.restart();  // data and script cache are gone
-  bool recovered = wait_until(
-      [&] {
-        try {
-          counter->get(RedisKey("k"));
-          return true;
-        } catch (const Error& e) {
-          EXPECT_TRUE(e.code() == Errc::connection || e.code() == Errc::timeout) << e.what();
-          return false;
-        }
-      },
-      std::chrono::seconds(10));
+  const bool recovered = eventually([&] { counter->get(RedisKey("k")); }, std::chrono::seconds(10));
   ASSERT_TRUE(recovered);
   EXPECT_EQ(counter->inc(RedisKey("k"), 1), 1);  // EVALSHA → NOSCRIPT → EVAL
   EXPECT_EQ(counter->inc_if(RedisKey("k"), CounterComparator::eq(1), 1).value, 2);

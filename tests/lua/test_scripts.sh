@@ -1,56 +1,236 @@
 #!/usr/bin/env bash
-# Unit tests of the Lua prelude's exact integer logic, run inside Redis
-# (the scripts' real interpreter) with redis-cli. Needs REDIS_URL.
-set -euo pipefail
-lua_dir="$(dirname "$0")/../../src/counters/lua"
-prelude=$(cat "$lua_dir/prelude.lua")
-failures=0
+# Tests of the counters' Lua scripts, run by Redis itself through redis-cli,
+# each sent as prelude + newline + body exactly as the library sends it.
+# Needs REDIS_URL; every key made lives under a per-process prefix and is
+# deleted on exit.
+set -uo pipefail
+: "${REDIS_URL:?REDIS_URL must be set}"
+lua_dir="$(cd "$(dirname "$0")/../../src/counters/lua" && pwd)"
+prefix="distkit-lua-test:$$"
+H="$prefix:hash" R="$prefix:record"
+failures=0 checks=0
 
-# expect <expected output> <lua expression returning a string>
+MAX=9223372036854775807 MIN=-9223372036854775808
+
+cleanup() {
+  redis-cli -u "$REDIS_URL" --scan --pattern "$prefix:*" | while read -r key; do
+    redis-cli -u "$REDIS_URL" DEL "$key" >/dev/null
+  done
+}
+trap cleanup EXIT
+
+# One reply element per line, unquoted; errors read "(error) <message>".
+# (--no-raw so that errors can be told from strings.)
+cli() {
+  redis-cli -u "$REDIS_URL" --no-raw "$@" |
+    sed -E '/^\([0-9.]+s\)$/d; s/^ *[0-9]+\) //; s/^"(.*)"$/\1/; s/\\"/"/g'
+}
+source_of() { cat "$lua_dir/prelude.lua"; echo; cat "$lua_dir/$1.lua"; }
+
+# run <script> <numkeys> <keys and args...>: the reply on one line.
+run() {
+  local script=$1
+  shift
+  cli EVAL "$(source_of "$script")" "$@" | paste -sd' ' -
+}
+
+# expect <what> <expected> <actual>
 expect() {
-  local expected=$1 expression=$2 actual
-  actual=$(redis-cli -u "$REDIS_URL" EVAL "$prelude
-return tostring($expression)" 0 2>&1)
-  if [[ "$actual" != "$expected" ]]; then
-    echo "FAIL: $expression: expected '$expected', got '$actual'"
+  checks=$((checks + 1))
+  if [[ "$3" != "$2" ]]; then
     failures=$((failures + 1))
+    printf 'FAIL: %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
   fi
 }
 
-# Canonical int64: exactly what HINCRBY accepts.
-for valid in 0 -1 7 9223372036854775807 -9223372036854775808 9007199254740993; do
-  expect true "is_int64('$valid')"
-done
-for invalid in '' - -0 +1 007 ' 1' '1 ' 1.0 1e3 abc 9223372036854775808 -9223372036854775809 \
+# check <expected reply> <script> <numkeys> <args...>
+check() {
+  local expected=$1
+  shift
+  expect "$*" "$expected" "$(run "$@")"
+}
+
+# The hash as sorted "field=value" words, "(empty)" when it does not exist.
+dump() {
+  if [[ $(redis-cli -u "$REDIS_URL" EXISTS "$1") == 0 ]]; then echo '(empty)'; return; fi
+  redis-cli -u "$REDIS_URL" --raw HGETALL "$1" | paste -d= - - | LC_ALL=C sort -t= -k1,1 |
+    paste -sd' ' -
+}
+expect_hash() { expect "contents of $1 ($2)" "$3" "$(dump "$1")"; }
+
+# reset <key> [field value]...: the hash holds exactly these fields.
+reset() {
+  local key=$1
+  shift
+  redis-cli -u "$REDIS_URL" DEL "$key" >/dev/null
+  if (($#)); then redis-cli -u "$REDIS_URL" HSET "$key" "$@" >/dev/null; fi
+}
+
+# --- canonical int64 validation -------------------------------------------
+for bad in -0 +1 007 ' 1' '1 ' 1.0 1e3 '' - abc 9223372036854775808 -9223372036854775809 \
   99999999999999999999; do
-  expect false "is_int64('$invalid')"
+  for mode in inc set; do
+    reset "$H" a 5 b "$bad"
+    check '(error) NOTINT 2' strict_update 1 "$H" $mode a nil 0 7 b nil 0 1
+    expect_hash "$H" "$mode over '$bad'" "a=5 b=$bad"
+  done
+  check '(error) NOTINT 1' strict_del 1 "$H" b
+  check '(error) NOTINT 2' lax_override 1 "$H" set a nil 0 0 9 b nil 0 0 9
+  check '(error) NOTINT 2' lax_override 1 "$H" del a b
+  expect_hash "$H" "after NOTINT on '$bad'" "a=5 b=$bad"
 done
+reset "$H" a $MAX b $MIN c 0 d -1
+check "$MAX $MAX 1 $MIN $MIN 1 0 0 1 -1 -1 1" strict_update 1 "$H" inc a nil 0 0 b nil 0 0 c nil 0 0 d nil 0 0
+check '(error) ERR distkit: malformed entry 2' strict_update 1 "$H" set a nil 0 1 b bogus 0 1
+check '(error) ERR distkit: malformed arguments' strict_update 1 "$H" inc a nil 0
+expect_hash "$H" "after malformed calls" "a=$MAX b=$MIN c=0 d=-1"
 
-# Ordering of integers of any length, beyond what a double can tell apart.
-expect 1 "compare_integers('9007199254740993', '9007199254740992')"
-expect -1 "compare_integers('-9007199254740993', '-9007199254740992')"
-expect 0 "compare_integers('-5', '-5')"
-expect -1 "compare_integers('-10', '9')"
-expect 1 "compare_integers('10', '9')"
-expect -1 "compare_integers('9', '10')"
-expect 1 "compare_integers('9223372036854775807', '-9223372036854775808')"
-expect -1 "compare_integers('9223372036854775807', '18446744073709551615')"
-expect 1 "compare_integers('-9223372036854775808', '-18446744073709551616')"
-expect 1 "compare_integers('0', '-1')"
+# --- comparators, compared as decimal strings -----------------------------
+# Each row: current value ("-" = absent), operand, then whether eq ne lt gt
+# le ge nil match. One call tests all seven ops on seven copies of the value.
+ops=(eq ne lt gt le ge nil)
+while read -r current operand bits; do
+  [[ -z "$current" || "$current" == '#' ]] && continue
+  args=() fields=()
+  for op in "${ops[@]}"; do
+    [[ "$current" != - ]] && fields+=("$op" "$current")
+    args+=("$op" "$op" "$operand" 42)
+  done
+  reset "$H" "${fields[@]}"
+  [[ "$current" == - ]] && before=0 || before=$current
+  expected=()
+  for bit in $bits; do
+    if ((bit)); then expected+=(42 "$before" 1); else expected+=("$before" "$before" 0); fi
+  done
+  check "${expected[*]}" strict_update 1 "$H" set "${args[@]}"
+done <<'ROWS'
+# current            operand               eq ne lt gt le ge nil
+9007199254740993     9007199254740992      0  1  0  1  0  1  1
+9007199254740992     9007199254740993      0  1  1  0  1  0  1
+9007199254740993     9007199254740993      1  0  0  0  1  1  1
+-9007199254740993    -9007199254740992     0  1  1  0  1  0  1
+-9007199254740992    -9007199254740993     0  1  0  1  0  1  1
+-10                  -9                    0  1  1  0  1  0  1
+10                   9                     0  1  0  1  0  1  1
+9                    10                    0  1  1  0  1  0  1
+-1                   1                     0  1  1  0  1  0  1
+1                    -1                    0  1  0  1  0  1  1
+0                    -1                    0  1  0  1  0  1  1
+-                    0                     1  0  0  0  1  1  1
+-                    -1                    0  1  0  1  0  1  1
+9223372036854775807  -9223372036854775808  0  1  0  1  0  1  1
+-9223372036854775808 9223372036854775807   0  1  1  0  1  0  1
+-9223372036854775808 -9223372036854775808  1  0  0  0  1  1  1
+9223372036854775807  9223372036854775806   0  1  0  1  0  1  1
+ROWS
 
-# Comparators.
-expect true "matches('eq', '9007199254740993', '9007199254740993')"
-expect false "matches('eq', '9007199254740993', '9007199254740992')"
-expect true "matches('ne', '1', '2')"
-expect true "matches('lt', '-2', '-1')"
-expect false "matches('lt', '5', '5')"
-expect true "matches('le', '5', '5')"
-expect true "matches('gt', '100', '99')"
-expect true "matches('ge', '0', '0')"
-expect true "matches('nil', '-9223372036854775808', '0')"
+# --- strict_update: arithmetic, overflow, duplicates ----------------------
+reset "$H" a 9007199254740992 b 9223372036854775806
+check '9007199254740993 9007199254740992 1 9223372036854775807 9223372036854775806 1' \
+  strict_update 1 "$H" inc a nil 0 1 b nil 0 1
+for mode in inc set; do
+  reset "$H"
+  check '0 0 0' strict_update 1 "$H" $mode a eq 1 5
+  expect_hash "$H" "$mode not matched writes nothing" '(empty)'
+done
+reset "$H"
+check '1 0 1 11 1 1 111 11 1 111 111 0' strict_update 1 "$H" inc a nil 0 1 a eq 1 10 a eq 11 100 a eq 1 5
+check '5 111 1 6 5 1 6 6 0' strict_update 1 "$H" set a nil 0 5 a eq 5 6 a lt 6 7
+reset "$H" a 1 b $MAX m $MIN
+check '(error) OVERFLOW 5' strict_update 1 "$H" inc a nil 0 5 a nil 0 5 c nil 0 3 b nil 0 -1 b nil 0 2
+expect_hash "$H" "undo after OVERFLOW" "a=1 b=$MAX m=$MIN"
+check '(error) OVERFLOW 3' strict_update 1 "$H" inc a nil 0 1 c nil 0 1 m nil 0 -1
+expect_hash "$H" "undo after underflow" "a=1 b=$MAX m=$MIN"
+check '(error) ERR distkit: malformed entry 3' strict_update 1 "$H" set a nil 0 7 n nil 0 7 a bogus 0 1
+expect_hash "$H" "a malformed entry undoes the call" "a=1 b=$MAX m=$MIN"
+redis-cli -u "$REDIS_URL" HSET "$H" x junk >/dev/null
+check '(error) NOTINT 4' strict_update 1 "$H" set a nil 0 7 n nil 0 7 a nil 0 8 x nil 0 1
+expect_hash "$H" "undo of set after NOTINT" "a=1 b=$MAX m=$MIN x=junk"
+redis-cli -u "$REDIS_URL" SET "$prefix:string" v >/dev/null
+actual=$(run strict_update 1 "$prefix:string" inc a nil 0 1)
+expect "WRONGTYPE surfaces" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures Lua check(s) failed"
+# --- strict_del -----------------------------------------------------------
+reset "$H" a $MAX b x c $MIN
+check $MAX strict_del 1 "$H" a
+check 0 strict_del 1 "$H" a
+check $MIN strict_del 1 "$H" c
+check '(error) NOTINT 1' strict_del 1 "$H" b
+expect_hash "$H" "after strict_del" "b=x"
+
+# --- lax_flush ------------------------------------------------------------
+reset "$H" a 10 x junk m $MAX
+reset "$R" other 3
+check "applied 15 1 junk 0 $MAX 0 -3 1" lax_flush 2 "$H" "$R" inst 5 60000 a 5 x 1 m 1 b -3
+expect_hash "$H" "after flush" "a=15 b=-3 m=$MAX x=junk"
+expect_hash "$R" "record after flush" "inst=5 other=3"
+ttl=$(redis-cli -u "$REDIS_URL" PTTL "$R")
+expect "record TTL in (0, 60000]" yes "$( ((ttl > 0 && ttl <= 60000)) && echo yes || echo "$ttl")"
+redis-cli -u "$REDIS_URL" PERSIST "$R" >/dev/null
+for seq in 5 4; do
+  check "duplicate 15 1 junk 1 $MAX 1 -3 1" lax_flush 2 "$H" "$R" inst $seq 60000 a 5 x 1 m 1 b -3
+done
+expect_hash "$H" "a duplicate flush writes nothing" "a=15 b=-3 m=$MAX x=junk"
+expect "a duplicate flush leaves the TTL alone" -1 "$(redis-cli -u "$REDIS_URL" PTTL "$R")"
+check "applied $MIN 1 16 1" lax_flush 2 "$H" "$R" inst 6 60000 n $MIN a 1
+check "applied $MIN 0 9007199254740993 1" lax_flush 2 "$H" "$R" inst2 1 60000 n -1 z 9007199254740993
+expect_hash "$R" "records of two instances" "inst=6 inst2=1 other=3"
+check 'applied' lax_flush 2 "$H" "$R" inst 9007199254740991 60000
+expect_hash "$R" "seq up to 2^53-1" "inst=9007199254740991 inst2=1 other=3"
+
+# --- lax_override ---------------------------------------------------------
+big=123456789012345678901234567890
+reset "$H" a 10
+check '10 1 0' lax_override 1 "$H" set a eq 10 99 7
+expect_hash "$H" "override with the adjusted operand" "a=7"
+reset "$H" a 3
+check '3 1 0' lax_override 1 "$H" del a
+check '0 1 0' lax_override 1 "$H" del a
+# The plain operand once an earlier entry wrote the field, and only then.
+reset "$H" a 10
+check '10 1 0 50 1 1 60 0 1' \
+  lax_override 1 "$H" set a nil 0 0 50 a eq 1 50 60 a eq 60 -$big 70
+reset "$H" a 10
+check '10 0 0 10 0 0' lax_override 1 "$H" set a eq 1 1 5 a eq 999 10 6
+# Operands beyond int64, compared as decimal strings.
+reset "$H" a $MAX b $MIN c $MAX d $MIN
+check "$MAX 1 0 $MIN 1 0 $MAX 0 0 $MIN 0 0" lax_override 1 "$H" set \
+  a lt 9223372036854775808 0 1 b gt -18446744073709551616 0 2 \
+  c ge $big 0 3 d le -$big 0 4
+expect_hash "$H" "override beyond int64" "a=1 b=2 c=$MAX d=$MIN"
+reset "$H" a $MAX
+check "$MAX 1 0" lax_override 1 "$H" set a lt 99999999999999999999999999999999999999 0 5
+check '(error) ERR distkit: malformed entry 1' lax_override 1 "$H" set a lt 01 0 5
+check '(error) ERR distkit: malformed arguments' lax_override 1 "$H" set a lt 1 0
+# NOTINT undoes the earlier entries; del marks fields written.
+reset "$H" a 1 b x
+check '(error) NOTINT 3' lax_override 1 "$H" set a nil 0 0 5 c nil 0 0 6 b nil 0 0 7
+check '(error) NOTINT 3' lax_override 1 "$H" del a c b
+expect_hash "$H" "undo after override NOTINT" "a=1 b=x"
+reset "$H" a 1 b 2
+check '1 1 0 0 1 1 0 1 0' lax_override 1 "$H" del a a c
+expect_hash "$H" "after override del" "b=2"
+
+# --- 100,000 entries in one call ------------------------------------------
+# Too many arguments for a command line, so the command goes through stdin.
+sha=$(redis-cli -u "$REDIS_URL" SCRIPT LOAD "$(source_of strict_update)")
+batch() { # batch <last amount>: 99,999 increments of 1 over 1,000 fields, then one more
+  awk -v sha="$sha" -v h="$H" -v last="$1" 'BEGIN {
+    printf "EVALSHA %s 1 %s inc", sha, h
+    for (i = 0; i < 99999; i++) printf " f%d nil 0 1", i % 1000
+    printf " f999 nil 0 %s\n", last }' | cli
+}
+reset "$H"
+out=$(batch 1)
+expect "100,000 entries: reply size" 300000 "$(wc -l <<<"$out")"
+expect "100,000 entries: last entry" "100 99 1" "$(tail -3 <<<"$out" | paste -sd' ' -)"
+expect "100,000 entries: fields" 1000 "$(redis-cli -u "$REDIS_URL" HLEN "$H")"
+expect "100,000 entries: overflow" '(error) OVERFLOW 100000' "$(batch $MAX)"
+expect "100,000 entries: undone" '1000 100 100' \
+  "$(redis-cli -u "$REDIS_URL" HLEN "$H") $(redis-cli -u "$REDIS_URL" HGET "$H" f0) $(redis-cli -u "$REDIS_URL" HGET "$H" f999)"
+
+if ((failures)); then
+  echo "$failures of $checks Lua script checks failed"
   exit 1
 fi
-echo "all Lua checks passed"
+echo "all $checks Lua script checks passed"

@@ -1,25 +1,33 @@
--- LaxCounter's immediate set/set_if/del over a batch.
--- KEYS[1]: the hash. ARGV[1]: "set" or "del", then the entries:
---   "set": field, op, operand, plain operand, amount. `operand` is the
---          caller's operand minus its pending delta for the key, a canonical
---          integer that may leave the int64 range; the plain operand applies
---          once an earlier entry of this call has written the field (the
---          pending delta is then overridden). amount is canonical int64.
---   "del": field.
--- Returns per entry: value before (string), "1"/"0" applied, "1"/"0" an
--- earlier entry of this call wrote the field. "NOTINT <i>" leaves the hash
--- as it was.
+-- LaxCounter's immediate set/set_if/del over a batch. The caller runs it
+-- only when none of its flushes is in flight, so Redis holds everything it
+-- flushed and nothing else of its pending deltas.
+-- KEYS[1]: the hash. ARGV[1]: "set" or "del". Then the entries:
+--   "set": 5 each: field, op, operand, operand_plain, amount. `operand` is
+--          the caller's operand minus its pending delta for the key, a
+--          canonical integer of any length; operand_plain (the caller's
+--          operand) applies once an earlier entry of this call wrote the
+--          field, as the pending delta is then overridden. amount is
+--          canonical int64.
+--   "del": 1 each: field.
+-- Returns per entry: value before, "1"/"0" applied, "1"/"0" an earlier
+-- entry of this call wrote the field. "NOTINT <i>" undoes every write of
+-- the call first.
 local hash, mode = KEYS[1], ARGV[1]
-local width = mode == 'set' and 5 or 1
+local width = (mode == 'set' and 5) or (mode == 'del' and 1) or nil
+local count = width and entry_count(2, width)
+if not count then return redis.error_reply(malformed('arguments')) end
 local journal = new_journal(hash)
 local written = {}
 local result = {}
-local entry = 0
-for i = 2, #ARGV, width do
-  entry = entry + 1
+for entry = 1, count do
+  local i = 2 + width * (entry - 1)
   local field = ARGV[i]
-  local current, raw = read_int64(hash, field)
-  if not current then return fail(journal, 'NOTINT', entry) end
+  if mode == 'set' and not (is_op(ARGV[i + 1]) and is_integer(ARGV[i + 2])
+      and is_integer(ARGV[i + 3]) and is_int64(ARGV[i + 4])) then
+    return fail(journal, malformed('entry ' .. entry))
+  end
+  local raw, current = read_counter(hash, field)
+  if not current then return fail(journal, 'NOTINT ' .. entry) end
   local earlier = written[field] == true
   local applied = true
   if mode == 'set' then

@@ -1,73 +1,86 @@
 -- Shared helpers of distkit's counter scripts; every script is sent as this
--- prelude followed by its body.
+-- prelude, a newline, then its body.
 --
--- Counter values are decimal strings here and never Lua numbers: Redis
--- turns Lua numbers into doubles, which are inexact beyond 2^53. Values are
--- compared as strings and HINCRBY does the arithmetic.
+-- Counter values stay decimal strings and never become Lua numbers: Redis
+-- converts Lua numbers to doubles, which are inexact beyond 2^53. HINCRBY
+-- and HSET do the arithmetic; comparisons look at the digits.
 
-local INT64_MAX = '9223372036854775807'
+local INT64_MAX_DIGITS = '9223372036854775807'
 local INT64_MIN_DIGITS = '9223372036854775808'
 
--- The digits of a canonical integer ("0", "-12"; no '+', no leading zeros)
--- and whether it is negative, or nil when `s` is not one.
-local function split_integer(s)
-  if type(s) ~= 'string' then return nil end
-  local negative = string.sub(s, 1, 1) == '-'
-  local digits = negative and string.sub(s, 2) or s
-  if digits == '0' then
-    if negative then return nil end
-    return digits, false
-  end
-  if not string.find(digits, '^[1-9]%d*$') then return nil end
-  return digits, negative
-end
-
--- Compares digit strings without leading zeros: -1, 0 or 1.
+-- -1, 0 or 1 for two digit strings without leading zeros. Equal lengths are
+-- compared byte by byte because Lua's string `<` uses the locale (strcoll).
 local function compare_digits(a, b)
   if #a ~= #b then return #a < #b and -1 or 1 end
   if a == b then return 0 end
-  return a < b and -1 or 1
+  for i = 1, #a do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y and -1 or 1 end
+  end
+  return 0
 end
 
--- True when `s` is a canonical decimal int64: exactly what HINCRBY accepts.
+-- The digits and sign of a canonical integer ("0" or -?[1-9][0-9]*, any
+-- length), or nil when `s` is not one ("-0", "+1", "007", " 1", "1.0", "").
+local function split_integer(s)
+  if type(s) ~= 'string' then return nil end
+  if s == '0' then return '0', false end
+  local sign, digits = string.match(s, '^(%-?)([1-9][0-9]*)$')
+  if not digits then return nil end
+  return digits, sign == '-'
+end
+
+local function is_integer(s)
+  return split_integer(s) ~= nil
+end
+
+-- A canonical int64: exactly the strings HINCRBY accepts.
 local function is_int64(s)
   local digits, negative = split_integer(s)
   if not digits then return false end
-  return compare_digits(digits, negative and INT64_MIN_DIGITS or INT64_MAX) <= 0
+  if #digits < 19 then return true end
+  return compare_digits(digits, negative and INT64_MIN_DIGITS or INT64_MAX_DIGITS) <= 0
 end
 
--- Compares two canonical integers of any length: -1, 0 or 1.
+-- -1, 0 or 1 for two canonical integers of any length.
 local function compare_integers(a, b)
   local a_digits, a_negative = split_integer(a)
   local b_digits, b_negative = split_integer(b)
   if a_negative ~= b_negative then return a_negative and -1 or 1 end
   local order = compare_digits(a_digits, b_digits)
-  if a_negative then return 0 - order end
+  if a_negative then return -order end
   return order
 end
 
-local function matches(op, current, operand)
-  if op == 'nil' then return true end
-  local order = compare_integers(current, operand)
-  if op == 'eq' then return order == 0 end
-  if op == 'ne' then return order ~= 0 end
-  if op == 'lt' then return order < 0 end
-  if op == 'gt' then return order > 0 end
-  if op == 'le' then return order <= 0 end
-  if op == 'ge' then return order >= 0 end
-  error('unknown comparator ' .. tostring(op))
+-- Comparator ops by name; "lt" means current < operand.
+local ORDER_TESTS = {
+  eq = function(order) return order == 0 end,
+  ne = function(order) return order ~= 0 end,
+  lt = function(order) return order < 0 end,
+  gt = function(order) return order > 0 end,
+  le = function(order) return order <= 0 end,
+  ge = function(order) return order >= 0 end,
+}
+
+local function is_op(op)
+  return op == 'nil' or ORDER_TESTS[op] ~= nil
 end
 
--- Remembers the value a field had before this invocation first wrote it,
--- so that a failing call can put everything back (Redis does not roll back
--- a script that returns an error).
+-- Whether `current` satisfies `op` against `operand`; `op` must pass is_op.
+local function matches(op, current, operand)
+  if op == 'nil' then return true end
+  return ORDER_TESTS[op](compare_integers(current, operand))
+end
+
+-- Redis keeps the writes of a script that returns an error, so each script
+-- remembers the value (or absence) a field had before its first write here
+-- and puts it back before failing.
 local function new_journal(hash)
-  local originals = {}
-  local order = {}
+  local originals, order = {}, {}
   local journal = {}
-  function journal.touch(field, current)
+  function journal.touch(field, raw)
     if originals[field] == nil then
-      originals[field] = current or false
+      originals[field] = raw or false
       order[#order + 1] = field
     end
   end
@@ -85,16 +98,30 @@ local function new_journal(hash)
   return journal
 end
 
--- The value of `field` as a canonical int64 string ("0" when absent) and
--- the raw HGET result, or nil when the field holds something else.
-local function read_int64(hash, field)
+-- The raw HGET reply of `field` and its value as a counter: "0" when absent,
+-- nil when the field holds anything but a canonical int64.
+local function read_counter(hash, field)
   local raw = redis.call('HGET', hash, field)
-  if not raw then return '0', raw end
-  if not is_int64(raw) then return nil, raw end
+  if not raw then return false, '0' end
+  if not is_int64(raw) then return raw, nil end
   return raw, raw
 end
 
-local function fail(journal, code, index)
+-- Undoes this call's writes and returns `message` as an error reply.
+local function fail(journal, message)
   journal.undo()
-  return redis.error_reply(code .. ' ' .. index)
+  return redis.error_reply(message)
+end
+
+-- Entries start at ARGV[first] and take `width` arguments each; nil when
+-- the count does not divide, so a malformed call fails before any write.
+local function entry_count(first, width)
+  local n = #ARGV - first + 1
+  if n < 0 or n % width ~= 0 then return nil end
+  return n / width
+end
+
+-- The error message for malformed arguments: a caller bug, not bad data.
+local function malformed(what)
+  return 'ERR distkit: malformed ' .. what
 end

@@ -1,6 +1,7 @@
-#include "redis_server.hpp"
+#include "local_redis_server.hpp"
 
 #include <arpa/inet.h>
+#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,20 +10,19 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
 
-#include "process.hpp"
-
-namespace distkit::test {
+namespace distkit::tools {
 namespace {
 
 // Binds port 0 on loopback and returns the port the kernel chose. The
 // socket is closed again, so another process could take the port in
-// between; in a test harness on one machine that race is harmless.
+// between; on one machine running tests that race is harmless.
 std::uint16_t free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -38,9 +38,23 @@ std::uint16_t free_port() {
   return ntohs(address.sin_port);
 }
 
+bool answers_ping(std::uint16_t port) {
+  const timeval timeout{0, 200000};
+  redisContext* context = redisConnectWithTimeout("127.0.0.1", port, timeout);
+  if (context == nullptr) return false;
+  bool pong = false;
+  if (context->err == 0) {
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "PING"));
+    pong = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (reply != nullptr) freeReplyObject(reply);
+  }
+  redisFree(context);
+  return pong;
+}
+
 }  // namespace
 
-RedisServer::RedisServer(std::vector<std::string> extra_args)
+LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args)
     : extra_args_(std::move(extra_args)), port_(free_port()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "distkit-redis-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -50,22 +64,21 @@ RedisServer::RedisServer(std::vector<std::string> extra_args)
   start();
 }
 
-RedisServer::~RedisServer() {
+LocalRedisServer::~LocalRedisServer() {
   stop();
   std::error_code ignored;
   std::filesystem::remove_all(directory_, ignored);
 }
 
-std::string RedisServer::url() const {
+std::string LocalRedisServer::url() const {
   return "redis://127.0.0.1:" + std::to_string(port_);
 }
 
-void RedisServer::start() {
+void LocalRedisServer::start() {
   if (pid_ > 0) return;
-  std::vector<std::string> argv{
-      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-      "--save",       "",       "--appendonly",        "no",     "--dir",
-      directory_};
+  std::vector<std::string> argv{"redis-server", "--port", std::to_string(port_), "--bind",
+                                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                                directory_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
@@ -73,13 +86,18 @@ void RedisServer::start() {
   pid_ = fork();
   if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid_ == 0) {
-    // Keep the server's log out of the test output.
-    freopen("/dev/null", "w", stdout);
+    // The server's log would clutter the output of whoever started it.
+    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
     execvp(args[0], args.data());
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (run({"redis-cli", "-p", std::to_string(port_), "PING"}).output != "PONG") {
+  while (!answers_ping(port_)) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("redis-server exited at start (is it installed?)");
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error("redis-server did not start on port " + std::to_string(port_));
     }
@@ -87,7 +105,7 @@ void RedisServer::start() {
   }
 }
 
-void RedisServer::stop() {
+void LocalRedisServer::stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGTERM);
   int status = 0;
@@ -96,9 +114,9 @@ void RedisServer::stop() {
   pid_ = -1;
 }
 
-void RedisServer::restart() {
+void LocalRedisServer::restart() {
   stop();
   start();
 }
 
-}  // namespace distkit::test
+}  // namespace distkit::tools
