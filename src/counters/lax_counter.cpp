@@ -751,28 +751,25 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
-  // Applies an acknowledged chunk: each key's base becomes the value Redis
-  // returned, which includes the delta (also for a duplicate, which Redis
-  // had applied on an earlier attempt).
+  // Applies an acknowledged chunk: each applied delta moves from unacked
+  // into base (also for a duplicate, which Redis had applied on an earlier
+  // attempt); a rejected one is dropped from the view and reported.
   void settle_chunk(const Reply& reply) {
     detail::throw_if_error(reply, hash_, {});
-    const auto& elements = detail::array_of(reply, 1 + 2 * chunk_->deltas.size());
-    const std::int64_t now = now_ns();
+    const auto& elements = detail::array_of(reply, 1 + chunk_->deltas.size());
     for (std::size_t i = 0; i < chunk_->deltas.size(); ++i) {
       auto [entry, delta] = chunk_->deltas[i];
-      const RedisKey key(entry->first);
-      const std::int64_t value = detail::field_value(elements[1 + 2 * i], hash_, key);
-      if (!detail::flag(elements[2 + 2 * i])) {
-        detail::log(LogLevel::error, "LaxCounter " + hash_ + ": dropped a delta of " +
-                                         std::to_string(delta) + " for key '" +
-                                         detail::printable(entry->first) +
-                                         "': Redis rejected it (overflow or a non-integer value)");
-      }
       LaxSlot& slot = entry->second;
-      shift_view(slot, int128{value} - slot.base - delta);
-      slot.base = value;
       slot.unacked -= delta;
-      slot.fetched_at.store(now, std::memory_order_release);
+      if (detail::flag(elements[1 + i])) {
+        slot.base = saturate(int128{slot.base} + delta);
+        continue;
+      }
+      shift_view(slot, -int128{delta});
+      detail::log(LogLevel::error, "LaxCounter " + hash_ + ": dropped a delta of " +
+                                       std::to_string(delta) + " for key '" +
+                                       detail::printable(entry->first) +
+                                       "': Redis rejected it (overflow or a non-integer value)");
     }
   }
 

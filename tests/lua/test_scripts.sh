@@ -161,19 +161,19 @@ expect_hash "$H" "after strict_del" "b=x"
 # --- lax_flush ------------------------------------------------------------
 reset "$H" a 10 x junk m $MAX
 reset "$R" other 3
-check "applied 15 1 junk 0 $MAX 0 -3 1" lax_flush 2 "$H" "$R" inst 5 60000 a 5 x 1 m 1 b -3
+check "applied 1 0 0 1" lax_flush 2 "$H" "$R" inst 5 60000 a 5 x 1 m 1 b -3
 expect_hash "$H" "after flush" "a=15 b=-3 m=$MAX x=junk"
 expect_hash "$R" "record after flush" "inst=5 other=3"
 ttl=$(redis-cli -u "$REDIS_URL" PTTL "$R")
 expect "record TTL in (0, 60000]" yes "$( ((ttl > 0 && ttl <= 60000)) && echo yes || echo "$ttl")"
 redis-cli -u "$REDIS_URL" PERSIST "$R" >/dev/null
 for seq in 5 4; do
-  check "duplicate 15 1 junk 1 $MAX 1 -3 1" lax_flush 2 "$H" "$R" inst $seq 60000 a 5 x 1 m 1 b -3
+  check "duplicate 1 1 1 1" lax_flush 2 "$H" "$R" inst $seq 60000 a 5 x 1 m 1 b -3
 done
 expect_hash "$H" "a duplicate flush writes nothing" "a=15 b=-3 m=$MAX x=junk"
 expect "a duplicate flush leaves the TTL alone" -1 "$(redis-cli -u "$REDIS_URL" PTTL "$R")"
-check "applied $MIN 1 16 1" lax_flush 2 "$H" "$R" inst 6 60000 n $MIN a 1
-check "applied $MIN 0 9007199254740993 1" lax_flush 2 "$H" "$R" inst2 1 60000 n -1 z 9007199254740993
+check "applied 1 1" lax_flush 2 "$H" "$R" inst 6 60000 n $MIN a 1
+check "applied 0 1" lax_flush 2 "$H" "$R" inst2 1 60000 n -1 z 9007199254740993
 expect_hash "$R" "records of two instances" "inst=6 inst2=1 other=3"
 check 'applied' lax_flush 2 "$H" "$R" inst 9007199254740991 60000
 expect_hash "$R" "seq up to 2^53-1" "inst=9007199254740991 inst2=1 other=3"

@@ -76,9 +76,10 @@ std::string LocalRedisServer::url() const {
 
 void LocalRedisServer::start() {
   if (pid_ > 0) return;
-  std::vector<std::string> argv{"redis-server", "--port", std::to_string(port_), "--bind",
-                                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                                directory_};
+  std::vector<std::string> argv{
+      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+      "--save",       "",       "--appendonly",        "no",     "--dir",
+      directory_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());

@@ -1,0 +1,20 @@
+#include "redis_target.hpp"
+
+#include <cstdlib>
+
+namespace distkit::tools {
+
+std::string configured_url(const std::string& url_option) {
+  if (!url_option.empty()) return url_option;
+  const char* from_environment = std::getenv("REDIS_URL");
+  return from_environment != nullptr ? from_environment : "";
+}
+
+RedisTarget::RedisTarget(const std::string& url_option) : url_(configured_url(url_option)) {
+  if (url_.empty()) {
+    server_ = std::make_unique<LocalRedisServer>();
+    url_ = server_->url();
+  }
+}
+
+}  // namespace distkit::tools

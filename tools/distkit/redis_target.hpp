@@ -1,0 +1,28 @@
+// Which Redis a command of the tool talks to.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "local_redis_server.hpp"
+
+namespace distkit::tools {
+
+// The URL given with --url, else REDIS_URL, else empty.
+std::string configured_url(const std::string& url_option);
+
+// The Redis of the demo and the bench: the configured one, or a private
+// redis-server on a free loopback port, started here and stopped when this
+// object goes away.
+class RedisTarget {
+ public:
+  explicit RedisTarget(const std::string& url_option);
+  const std::string& url() const noexcept { return url_; }
+  bool is_private() const noexcept { return server_ != nullptr; }
+
+ private:
+  std::unique_ptr<LocalRedisServer> server_;
+  std::string url_;
+};
+
+}  // namespace distkit::tools
