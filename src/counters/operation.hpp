@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/prefer.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,12 @@ void submit(Connection& connection, Request request, ReplyParser<T> parse,
   });
 }
 
+// Waits for `flag` by spinning for about a loopback round trip, when few
+// other threads are spinning already. A reply usually comes that fast, and
+// waking a sleeping thread costs a noticeable part of such a round trip.
+// The cap keeps spinners from taking the CPU the I/O thread needs.
+void spin_briefly(const std::atomic<bool>& flag) noexcept;
+
 // Blocks until `start(callback)` has reported its outcome. The connection's
 // deadlines bound the wait.
 template <class T, class Start>
@@ -87,6 +94,7 @@ T wait_for(Start&& start) {
     rendezvous->ready.store(true, std::memory_order_release);
     rendezvous->ready.notify_one();
   }));
+  spin_briefly(rendezvous->ready);
   rendezvous->ready.wait(false, std::memory_order_acquire);
   return std::move(rendezvous->outcome).value_or_throw();
 }

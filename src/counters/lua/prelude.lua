@@ -107,6 +107,18 @@ local function read_counter(hash, field)
   return raw, raw
 end
 
+-- The raw HMGET replies of `fields` (false when absent), by field; one
+-- HMGET per thousand fields, as unpack has a small stack.
+local function read_fields(hash, fields)
+  local values = {}
+  for first = 1, #fields, 1000 do
+    local last = math.min(first + 999, #fields)
+    local replies = redis.call('HMGET', hash, unpack(fields, first, last))
+    for k = first, last do values[fields[k]] = replies[k - first + 1] end
+  end
+  return values
+end
+
 -- Undoes this call's writes and returns `message` as an error reply.
 local function fail(journal, message)
   journal.undo()

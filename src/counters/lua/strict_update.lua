@@ -1,33 +1,52 @@
 -- StrictCounter's inc/set, optionally conditional, over a batch.
 -- KEYS[1]: the hash. ARGV[1]: "inc" or "set"; then 4 per entry: field,
 -- op, operand, amount (operand and amount canonical int64, which the C++
--- side guarantees by formatting them from int64: not re-checked here, as
--- this loop is the cost of a 100,000-entry batch).
+-- side guarantees by formatting them from int64).
 -- Returns 3 strings per entry: new value, previous value, "1"/"0" applied.
 -- Entries apply in order, so a repeated field sees the earlier writes.
 -- "NOTINT <i>" (field i holds a non-int64) and "OVERFLOW <i>" undo every
 -- write of the call first.
+--
+-- A batch costs about one Redis command per entry: fields are read with
+-- HMGET up front, and values after HINCRBY are read back (as strings, since
+-- HINCRBY's numeric reply is a double) with one more HMGET at the end,
+-- except for a field that later entries of the call look at again.
 local hash, mode = KEYS[1], ARGV[1]
 local count = entry_count(2, 4)
 if not count or (mode ~= 'inc' and mode ~= 'set') then
   return redis.error_reply(malformed('arguments'))
 end
+
+-- Check the call's shape and count each field's entries before any write.
+local remaining, fields = {}, {}
+for entry = 1, count do
+  local i = 4 * entry - 2
+  if not is_op(ARGV[i + 1]) then return redis.error_reply(malformed('entry ' .. entry)) end
+  local field = ARGV[i]
+  if not remaining[field] then fields[#fields + 1] = field end
+  remaining[field] = (remaining[field] or 0) + 1
+end
+local originals = read_fields(hash, fields)
+
 local journal = new_journal(hash)
+local known = {}        -- field -> current value, once this call has changed it
+local read_back = {}    -- result index -> field whose final value goes there
+local read_back_fields = {}
 local result = {}
 for entry = 1, count do
   local i = 4 * entry - 2
   local field, op, operand, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  if not is_op(op) then
-    return fail(journal, malformed('entry ' .. entry))
+  local current = known[field]
+  if current == nil then
+    local raw = originals[field]
+    if raw and not is_int64(raw) then return fail(journal, 'NOTINT ' .. entry) end
+    current = raw or '0'
   end
-  local raw, current = read_counter(hash, field)
-  if not current then return fail(journal, 'NOTINT ' .. entry) end
+  remaining[field] = remaining[field] - 1
   local value, applied = current, '0'
   if matches(op, current, operand) then
-    journal.touch(field, raw)
+    journal.touch(field, originals[field])
     if mode == 'inc' then
-      -- pcall: an overflow must come back here to be undone, and HINCRBY's
-      -- numeric reply is a double, so the new value is read back as a string.
       local reply = redis.pcall('HINCRBY', hash, field, amount)
       if type(reply) == 'table' and reply.err then
         if string.find(reply.err, 'overflow', 1, true) then
@@ -36,15 +55,25 @@ for entry = 1, count do
         journal.undo()
         return reply
       end
-      value = redis.call('HGET', hash, field)
+      if remaining[field] > 0 then
+        value = redis.call('HGET', hash, field)
+      else
+        value = ''  -- filled in by the final read
+        read_back[#result + 1] = field
+        read_back_fields[#read_back_fields + 1] = field
+      end
     else
       redis.call('HSET', hash, field, amount)
       value = amount
     end
     applied = '1'
   end
+  known[field] = value
   result[#result + 1] = value
   result[#result + 1] = current
   result[#result + 1] = applied
 end
+
+local finals = read_fields(hash, read_back_fields)
+for index, field in pairs(read_back) do result[index] = finals[field] end
 return result
