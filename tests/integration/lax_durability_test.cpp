@@ -1,6 +1,8 @@
 // LaxCounter's "nothing lost, nothing doubled" under load, destruction,
 // Redis restarts and stalls longer than the command timeout.
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "counter_fixture.hpp"
@@ -80,9 +82,11 @@ std::int64_t increment_while(LaxCounter& counter, int keys, Disturb disturb) {
 // A LaxCounter on `server` with a short command timeout, warm on `keys`
 // keys k0, k1, ... (so that increments need no Redis).
 std::shared_ptr<LaxCounter> warm_counter(const RedisServer& server, const char* prefix,
-                                         std::chrono::milliseconds command_timeout, int keys) {
-  auto counter =
-      LaxCounter::create({RedisKey(prefix), connect_with_timeout(server.url(), command_timeout)});
+                                         std::chrono::milliseconds command_timeout, int keys,
+                                         std::chrono::milliseconds allowed_lag = milliseconds(20)) {
+  CounterOptions options(RedisKey(prefix), connect_with_timeout(server.url(), command_timeout));
+  options.allowed_lag = allowed_lag;
+  auto counter = LaxCounter::create(options);
   for (int i = 0; i < keys; ++i) counter->inc(RedisKey("k" + std::to_string(i)), 0);
   return counter;
 }
@@ -121,6 +125,66 @@ TEST(LaxDurability, RedisRestartWhileIncrementsFlowLosesNothing) {
   });
   drain(*counter);
   EXPECT_EQ(hash_sum(server.url(), "restart:lax_counter", keys), accepted);
+}
+
+TEST(LaxDurability, FlushFailsWhileRedisIsDownAndKeepsTheDeltas) {
+  RedisServer server;
+  // Only explicit flushes, so that the deltas are still pending when Redis goes.
+  auto counter = warm_counter(server, "down", milliseconds(200), 1, std::chrono::hours(1));
+  counter->inc(RedisKey("k0"), 5);
+  server.stop();
+  try {
+    counter->flush();
+    FAIL() << "flush succeeded with Redis down";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.code() == Errc::connection || e.code() == Errc::timeout) << e.what();
+  }
+  counter->inc(RedisKey("k0"), 2);  // still accepted
+  EXPECT_EQ(counter->stats().pending_total, 7);
+  server.start();  // empty: only what the counter kept can get there
+  drain(*counter);
+  EXPECT_EQ(redis_cli(server.url(), {"HGET", "down:lax_counter", "k0"}), "7");
+}
+
+TEST(LaxDurability, DestructorReportsWhatItCouldNotDeliverWithinItsBound) {
+  RedisServer server;
+  std::mutex mutex;
+  std::vector<std::string> messages;
+  const LogHandler previous = set_log_handler([&](LogLevel, std::string_view message) {
+    std::lock_guard lock(mutex);
+    messages.emplace_back(message);
+  });
+  constexpr auto command_timeout = milliseconds(200);
+  auto counter = warm_counter(server, "undelivered", command_timeout, 2, std::chrono::hours(1));
+  counter->inc(RedisKey("k0"), 3);
+  counter->inc(RedisKey("k1"), 4);
+  server.stop();
+  const auto start = std::chrono::steady_clock::now();
+  counter.reset();
+  const auto took = std::chrono::steady_clock::now() - start;
+  set_log_handler(previous);
+  EXPECT_LT(took, 2 * command_timeout + milliseconds(1000));  // the documented bound, plus slack
+  std::lock_guard lock(mutex);
+  const bool reported = std::any_of(messages.begin(), messages.end(), [](const std::string& m) {
+    return m.find("7 undelivered over 2 keys") != std::string::npos;
+  });
+  EXPECT_TRUE(reported) << testing::PrintToString(messages);
+}
+
+TEST(LaxDurability, ConcurrentFirstTouchesOfAKeyReadRedisOnce) {
+  RedisServer server;
+  auto counter = warm_counter(server, "first", milliseconds(1000), 0, std::chrono::hours(1));
+  redis_cli(server.url(), {"HSET", "first:lax_counter", "k", "100"});
+  redis_cli(server.url(), {"CONFIG", "RESETSTAT"});
+  constexpr int threads = 8;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] { counter->inc(RedisKey("k"), 1); });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(counter->get(RedisKey("k")), 100 + threads);
+  const std::string stats = redis_cli(server.url(), {"INFO", "commandstats"});
+  EXPECT_NE(stats.find("cmdstat_hmget:calls=1,"), std::string::npos) << stats;
 }
 
 }  // namespace
