@@ -5,7 +5,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/uuid/uuid_generators.hpp>
 #include <boost/uuid/uuid_io.hpp>
-#include <deque>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include "client/client_access.hpp"
 #include "core/log.hpp"
 #include "counters/decimal.hpp"
+#include "counters/lax_lane.hpp"
 #include "counters/lax_slot_map.hpp"
 #include "counters/operation.hpp"
 #include "counters/replies.hpp"
@@ -406,11 +406,7 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
       self->flush_timer_.cancel();
       self->retry_timer_.cancel();
       self->lane_timer_.cancel();
-      while (!self->jobs_.empty()) {
-        Job job = std::move(self->jobs_.front());
-        self->jobs_.pop_front();
-        job.expire(make_error_code(Errc::closed));
-      }
+      self->lane_.close(make_error_code(Errc::closed));
       int128 undelivered = 0;
       std::size_t keys = 0;
       self->slots_.for_each([&](Entry& entry) {
@@ -467,12 +463,6 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
     std::mutex mutex;
     Outcome<Done> first_error;
     OutcomeCallback<Done> done;
-  };
-
-  struct Job {
-    UniqueFunction<void()> start;  // must end with job_finished()
-    UniqueFunction<void(error_code)> expire;
-    clock::time_point deadline;
   };
 
   struct Chunk {
@@ -554,47 +544,25 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
 
   void enqueue(UniqueFunction<void()> start, UniqueFunction<void(error_code)> expire,
                clock::time_point deadline) {
-    if (closed_) return expire(make_error_code(Errc::closed));
-    jobs_.push_back({std::move(start), std::move(expire), deadline});
-    pump();
+    lane_.enqueue({std::move(start), std::move(expire), deadline});
     arm_lane_timer();
   }
 
-  void pump() {
-    if (pumping_) return;
-    pumping_ = true;
-    while (!busy_ && !retrying_ && !jobs_.empty()) {
-      Job job = std::move(jobs_.front());
-      jobs_.pop_front();
-      if (job.deadline <= clock::now()) {
-        job.expire(blocked_error());
-        continue;
-      }
-      busy_ = true;
-      job.start();
-    }
-    pumping_ = false;
-  }
-
   void job_finished() {
-    busy_ = false;
-    pump();
+    lane_.finished();
     if (!dirty_empty()) arm_flush_timer();
   }
 
+  // What a job that waited in vain behind a failing flush fails with.
   error_code blocked_error() const {
-    return retrying_ && stats_.last_error ? stats_.last_error : make_error_code(Errc::timeout);
+    return lane_.blocked() && stats_.last_error ? stats_.last_error
+                                                : make_error_code(Errc::timeout);
   }
 
-  // Fails jobs that waited past their deadline behind a busy lane. The
-  // timer follows the earliest deadline; background flushes have none.
+  // Fails jobs that waited past their deadline behind a busy or blocked
+  // lane; follows the earliest deadline.
   void arm_lane_timer() {
-    std::optional<clock::time_point> earliest;
-    for (const Job& job : jobs_) {
-      if (job.deadline != clock::time_point::max() && (!earliest || job.deadline < *earliest)) {
-        earliest = job.deadline;
-      }
-    }
+    const auto earliest = lane_.next_deadline();
     if (!earliest || (lane_timer_armed_ && lane_deadline_ <= *earliest)) return;
     lane_timer_armed_ = true;
     lane_deadline_ = *earliest;
@@ -602,18 +570,7 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
     lane_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (ec || self->closed_) return;  // re-armed earlier, or shut down
       self->lane_timer_armed_ = false;
-      const auto now = clock::now();
-      std::vector<Job> expired;
-      for (auto it = self->jobs_.begin(); it != self->jobs_.end();) {
-        if (it->deadline > now) {
-          ++it;
-        } else {
-          expired.push_back(std::move(*it));
-          it = self->jobs_.erase(it);
-        }
-      }
-      // Callbacks run once the queue is consistent: they may enqueue more.
-      for (Job& job : expired) job.expire(self->blocked_error());
+      self->lane_.expire(clock::now());
       self->arm_lane_timer();
     });
   }
@@ -723,10 +680,9 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
       auto then = std::move(chunk_->then);
       chunk_.reset();
       backoff_.reset();
-      if (retrying_) {
+      if (lane_.blocked()) {
         // A background retry succeeded: the lane may move again.
-        retrying_ = false;
-        pump();
+        lane_.unblock();
         if (!dirty_empty()) arm_flush_timer();
         return;
       }
@@ -736,11 +692,11 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
     ++stats_.failed_flushes;
     stats_.last_error = error;
     stats_.last_error_message = message;
-    if (!retrying_) {
+    if (!lane_.blocked()) {
       detail::log(LogLevel::warning, "LaxCounter " + hash_ + ": flush of " +
                                          std::to_string(chunk_->deltas.size()) +
                                          " keys failed, retrying: " + message);
-      retrying_ = true;
+      lane_.block();
       if (auto then = std::move(chunk_->then)) then({error, message, {}});
       job_finished();
     }
@@ -970,15 +926,12 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   asio::steady_timer retry_timer_;
   asio::steady_timer lane_timer_;
   detail::Backoff backoff_;
-  std::deque<Job> jobs_;
+  detail::LaxLane lane_{[this] { return blocked_error(); }};
   std::optional<Chunk> chunk_;
   // The pending deltas immediate operations in flight took over, per key.
   std::unordered_map<Entry*, int128> held_;
   std::uint64_t last_seq_ = 0;
   LaxCounterStats stats_;
-  bool busy_ = false;
-  bool pumping_ = false;
-  bool retrying_ = false;
   bool flush_timer_armed_ = false;
   bool flush_queued_ = false;
   bool lane_timer_armed_ = false;
