@@ -25,7 +25,6 @@
 #include <unordered_map>
 
 #include "counters/scripts.hpp"
-#include "latency_histogram.hpp"
 #include "output.hpp"
 #include "redis_target.hpp"
 
@@ -272,21 +271,27 @@ std::vector<Result> run_measurements(const std::string& url, const Sizes& sizes)
   }
   // 1. One caller: distkit's blocking inc vs hiredis's blocking EVALSHA of
   // the same script with the same arguments.
-  LatencyHistogram ours, theirs;
+  // Exact percentiles from every sample: a histogram's buckets would be
+  // coarser than the 15 % the target allows.
+  std::vector<double> ours, theirs;
   for (int i = 0; i < sizes.latency_calls; ++i) {
     auto start = clock::now();
     strict->inc(key, 1);
-    ours.record(clock::now() - start);
+    ours.push_back(duration<double, std::micro>(clock::now() - start).count());
     start = clock::now();
     raw.command({"EVALSHA", detail::strict_update_script().sha1(), "1", strict_hash, "inc",
                  "bench_key", "nil", "0", "1"});
-    theirs.record(clock::now() - start);
+    theirs.push_back(duration<double, std::micro>(clock::now() - start).count());
   }
+  std::sort(ours.begin(), ours.end());
+  std::sort(theirs.begin(), theirs.end());
+  auto percentile = [](const std::vector<double>& sorted, double fraction) {
+    return sorted[static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1))];
+  };
   progress.step("strict latency");
   for (const auto& [name, fraction] : {std::pair{"p50", 0.50}, std::pair{"p99", 0.99}}) {
     results.push_back({"strict inc, 1 caller", std::string(name) + " latency vs hiredis EVALSHA",
-                       static_cast<double>(ours.percentile(fraction).count()) / 1000,
-                       static_cast<double>(theirs.percentile(fraction).count()) / 1000, "us",
+                       percentile(ours, fraction), percentile(theirs, fraction), "us",
                        name == std::string("p50") ? "<= 1.15x" : ""});
   }
 
@@ -324,7 +329,7 @@ std::vector<Result> run_measurements(const std::string& url, const Sizes& sizes)
   std::sort(per_key_ms.begin(), per_key_ms.end());
   results.push_back({"inc_all, 1,000 keys", "median time vs 1,000 pipelined per-key calls",
                      batch_ms[batch_ms.size() / 2], per_key_ms[per_key_ms.size() / 2], "ms",
-                     "baseline >= 5x"});
+                     "<= 0.20x"});
   progress.step("inc_all of 1,000 keys");
   strict->clear();
 

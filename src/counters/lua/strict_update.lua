@@ -32,25 +32,33 @@ local journal = new_journal(hash)
 local known = {}        -- field -> current value, once this call has changed it
 local read_back = {}    -- result index -> field whose final value goes there
 local read_back_fields = {}
-local result = {}
+local result, n = {}, 0
 for entry = 1, count do
   local i = 4 * entry - 2
   local field, op, operand, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local unconditional_inc = mode == 'inc' and op == 'nil'
   local current = known[field]
   if current == nil then
     local raw = originals[field]
-    if raw and not is_int64(raw) then return fail(journal, 'NOTINT ' .. entry) end
+    -- An unconditional inc leaves the check to HINCRBY, which accepts
+    -- exactly the canonical int64 strings: the common batch stays cheap.
+    if raw and not unconditional_inc and not is_int64(raw) then
+      return fail(journal, 'NOTINT ' .. entry)
+    end
     current = raw or '0'
   end
   remaining[field] = remaining[field] - 1
   local value, applied = current, '0'
-  if matches(op, current, operand) then
+  if unconditional_inc or matches(op, current, operand) then
     journal.touch(field, originals[field])
     if mode == 'inc' then
       local reply = redis.pcall('HINCRBY', hash, field, amount)
       if type(reply) == 'table' and reply.err then
         if string.find(reply.err, 'overflow', 1, true) then
           return fail(journal, 'OVERFLOW ' .. entry)
+        end
+        if string.find(reply.err, 'not an integer', 1, true) then
+          return fail(journal, 'NOTINT ' .. entry)
         end
         journal.undo()
         return reply
@@ -59,7 +67,7 @@ for entry = 1, count do
         value = redis.call('HGET', hash, field)
       else
         value = ''  -- filled in by the final read
-        read_back[#result + 1] = field
+        read_back[n + 1] = field
         read_back_fields[#read_back_fields + 1] = field
       end
     else
@@ -69,9 +77,8 @@ for entry = 1, count do
     applied = '1'
   end
   known[field] = value
-  result[#result + 1] = value
-  result[#result + 1] = current
-  result[#result + 1] = applied
+  result[n + 1], result[n + 2], result[n + 3] = value, current, applied
+  n = n + 3
 end
 
 local finals = read_fields(hash, read_back_fields)
