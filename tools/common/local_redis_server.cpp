@@ -10,12 +10,13 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+
+#include "child_process.hpp"
 
 namespace distkit::tools {
 namespace {
@@ -81,17 +82,8 @@ void LocalRedisServer::start() {
       "--save",       "",       "--appendonly",        "no",     "--dir",
       directory_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> args;
-  for (auto& arg : argv) args.push_back(arg.data());
-  args.push_back(nullptr);
-  pid_ = fork();
-  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid_ == 0) {
-    // The server's log would clutter the output of whoever started it.
-    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  // The server's log would clutter the output of whoever started it.
+  pid_ = spawn(argv, ChildOutput::discard).pid;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!answers_ping(port_)) {
     int status = 0;
@@ -109,9 +101,7 @@ void LocalRedisServer::start() {
 void LocalRedisServer::stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGTERM);
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  wait_for_exit(pid_);
   pid_ = -1;
 }
 

@@ -1,7 +1,6 @@
 #include "demo.hpp"
 
 #include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "child_process.hpp"
 #include "latency_histogram.hpp"
 #include "output.hpp"
 #include "redis_target.hpp"
@@ -85,25 +85,11 @@ struct Worker {
 };
 
 Worker spawn_worker(const WorkerOptions& options) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  const std::string seconds = std::to_string(options.seconds);
-  std::vector<std::string> argv{"/proc/self/exe", "demo-worker",  "--url",     options.url,
-                                "--prefix",       options.prefix, "--seconds", seconds};
-  std::vector<char*> args;
-  for (auto& arg : argv) args.push_back(arg.data());
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  return {pid, fds[0], {}, 0, 0, false};
+  const ChildProcess child =
+      spawn({"/proc/self/exe", "demo-worker", "--url", options.url, "--prefix", options.prefix,
+             "--seconds", std::to_string(options.seconds)},
+            ChildOutput::pipe);
+  return {child.pid, child.output, {}, 0, 0, false};
 }
 
 // Consumes the complete lines a worker wrote.
@@ -178,8 +164,8 @@ int run_demo(const DemoOptions& options) {
       }
       const double elapsed = std::chrono::duration<double>(now - last_report).count();
       // One live line on a terminal; a line per report in a log.
-      std::cerr << (isatty(STDERR_FILENO) ? "\r  " : "  ") << fixed(std::chrono::duration<double>(now - start).count(), 1)
-                << " s   strict "
+      std::cerr << (isatty(STDERR_FILENO) ? "\r  " : "  ")
+                << fixed(std::chrono::duration<double>(now - start).count(), 1) << " s   strict "
                 << with_thousands(static_cast<std::int64_t>((strict_total - last_strict) / elapsed))
                 << " ops/s   lax "
                 << with_thousands(static_cast<std::int64_t>((lax_total - last_lax) / elapsed))
@@ -193,9 +179,7 @@ int run_demo(const DemoOptions& options) {
   std::uint64_t expected_strict = 0, expected_lax = 0;
   bool all_done = true;
   for (Worker& worker : workers) {
-    int status = 0;
-    waitpid(worker.pid, &status, 0);
-    all_done = all_done && worker.done && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    all_done = wait_for_exit(worker.pid) == 0 && all_done && worker.done;
     expected_strict += worker.strict_ops;
     expected_lax += worker.lax_ops;
   }

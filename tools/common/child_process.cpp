@@ -1,0 +1,41 @@
+#include "child_process.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace distkit::tools {
+
+ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output) {
+  // Built before fork: the child may only call async-signal-safe functions.
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  int fds[2] = {-1, -1};
+  if (output == ChildOutput::pipe && pipe(fds) != 0) {
+    throw std::system_error(errno, std::generic_category(), "pipe");
+  }
+  const int null_fd = output == ChildOutput::discard ? open("/dev/null", O_WRONLY) : -1;
+  const pid_t pid = fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    dup2(output == ChildOutput::pipe ? fds[1] : null_fd, STDOUT_FILENO);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  if (output == ChildOutput::pipe) close(fds[1]);
+  if (null_fd >= 0) close(null_fd);
+  return {pid, fds[0]};
+}
+
+int wait_for_exit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace distkit::tools

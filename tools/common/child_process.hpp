@@ -1,0 +1,27 @@
+// Starting other programs without a shell, for the tool and the tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace distkit::tools {
+
+struct ChildProcess {
+  pid_t pid = -1;
+  int output = -1;  // the read end of the child's stdout, or -1 when discarded
+};
+
+enum class ChildOutput { pipe, discard };
+
+// Starts argv[0] (searched in PATH) with the arguments exactly as given,
+// its stdout piped to the caller or sent to /dev/null; stderr is shared.
+// Throws std::system_error when the pipe or the fork fails; a program that
+// cannot be run exits with 127.
+ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output);
+
+// Waits for `pid` and returns its exit code (128 + signal when killed).
+int wait_for_exit(pid_t pid);
+
+}  // namespace distkit::tools
