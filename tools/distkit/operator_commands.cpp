@@ -5,6 +5,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <tuple>
 
 #include "output.hpp"
 #include "redis_target.hpp"
@@ -68,21 +69,22 @@ void add_operator_commands(CLI::App& app, const OperatorOptions& options, int& e
         [&](Counter& c) { print_value(options, *key, "value", c.get(RedisKey(*key))); });
   });
 
-  auto* inc = app.add_subcommand("inc", "Add N (default 1) to KEY and print the new value");
-  inc->add_option("KEY", *key, "counter key")->required();
-  inc->add_option("N", *count, "amount, may be negative")->default_val(1);
-  inc->callback([&options, &exit_code, key, count] {
-    run(options, exit_code,
-        [&](Counter& c) { print_value(options, *key, "value", c.inc(RedisKey(*key), *count)); });
-  });
-
-  auto* dec = app.add_subcommand("dec", "Subtract N (default 1) from KEY and print the new value");
-  dec->add_option("KEY", *key, "counter key")->required();
-  dec->add_option("N", *count, "amount, may be negative")->default_val(1);
-  dec->callback([&options, &exit_code, key, count] {
-    run(options, exit_code,
-        [&](Counter& c) { print_value(options, *key, "value", c.dec(RedisKey(*key), *count)); });
-  });
+  // inc and dec: KEY [N], printing the new value.
+  using Step = std::int64_t (Counter::*)(const RedisKey&, std::int64_t);
+  for (const auto& [name, help, step] :
+       {std::tuple<const char*, const char*, Step>{
+            "inc", "Add N (default 1) to KEY and print the new value", &Counter::inc},
+        std::tuple<const char*, const char*, Step>{
+            "dec", "Subtract N (default 1) from KEY and print the new value", &Counter::dec}}) {
+    auto* command = app.add_subcommand(name, help);
+    command->add_option("KEY", *key, "counter key")->required();
+    command->add_option("N", *count, "amount, may be negative")->default_val(1);
+    command->callback([&options, &exit_code, key, count, step = step] {
+      run(options, exit_code, [&](Counter& c) {
+        print_value(options, *key, "value", (c.*step)(RedisKey(*key), *count));
+      });
+    });
+  }
 
   auto* set = app.add_subcommand("set", "Set KEY to V");
   set->add_option("KEY", *key, "counter key")->required();
