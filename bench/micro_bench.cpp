@@ -7,10 +7,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <distkit/distkit.hpp>
 #include <string>
 #include <unordered_map>
-
-#include <distkit/distkit.hpp>
 
 namespace {
 

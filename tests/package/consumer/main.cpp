@@ -2,9 +2,8 @@
 // arguments it only checks what needs no Redis; with a Redis URL it also
 // talks to it.
 #include <boost/asio/use_future.hpp>
-#include <iostream>
-
 #include <distkit/distkit.hpp>
+#include <iostream>
 
 namespace {
 
