@@ -4,247 +4,228 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
+#include <cerrno>
 #include <chrono>
-#include <cstdio>
+#include <cstdlib>
 #include <distkit/distkit.hpp>
+#include <filesystem>
 #include <iostream>
-#include <sstream>
-#include <thread>
+#include <memory>
 
 #include "child_process.hpp"
-#include "latency_histogram.hpp"
-#include "output.hpp"
+#include "demo_report.hpp"
+#include "demo_worker.hpp"
+#include "exit_codes.hpp"
+#include "json.hpp"
+#include "number_format.hpp"
 #include "redis_target.hpp"
+#include "status_line.hpp"
+#include "text_table.hpp"
 
 namespace distkit::tools {
 namespace {
 
-using clock = std::chrono::steady_clock;
-const RedisKey demo_key("hits");
-// Timing every lax increment would cost as much as the increment itself.
-constexpr std::uint64_t lax_sample_every = 64;
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds status_interval{500};
 
-struct WorkerOptions {
-  std::string url;
-  std::string prefix;
+struct DemoOptions {
+  int workers = 4;
   double seconds = 3;
 };
 
-// A worker process: counts on both flavours until the time is up, reporting
-// progress lines on stdout, then flushes and reports its totals and latency
-// histograms.
-int run_worker(const WorkerOptions& options) {
-  auto client = Client::connect(options.url);
-  CounterOptions counter_options(RedisKey(options.prefix), client);
-  auto strict = StrictCounter::create(counter_options);
-  auto lax = LaxCounter::create(counter_options);
-  const auto deadline = clock::now() + std::chrono::duration<double>(options.seconds);
-  std::atomic<std::uint64_t> strict_ops{0}, lax_ops{0};
-  LatencyHistogram strict_latency, lax_latency;
-
-  std::thread strict_thread([&] {
-    while (clock::now() < deadline) {
-      const auto start = clock::now();
-      strict->inc(demo_key, 1);
-      strict_latency.record(clock::now() - start);
-      strict_ops.fetch_add(1, std::memory_order_relaxed);
-    }
-  });
-  std::thread lax_thread([&] {
-    lax->inc(demo_key, 0);  // the first touch reads Redis; time the warm path
-    std::uint64_t done = 0;
-    while (clock::now() < deadline) {
-      const auto start = clock::now();
-      lax->inc(demo_key, 1);
-      lax_latency.record(clock::now() - start);
-      for (std::uint64_t i = 1; i < lax_sample_every; ++i) lax->inc(demo_key, 1);
-      done += lax_sample_every;
-      lax_ops.store(done, std::memory_order_relaxed);
-    }
-  });
-  while (clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    std::cout << "progress " << strict_ops.load() << ' ' << lax_ops.load() << std::endl;
-  }
-  strict_thread.join();
-  lax_thread.join();
-  lax->flush();
-  std::cout << "strict_latency " << strict_latency.serialize() << '\n'
-            << "lax_latency " << lax_latency.serialize() << '\n'
-            << "done " << strict_ops.load() << ' ' << lax_ops.load() << std::endl;
-  return exit_ok;
-}
-
+// A worker process and what it has reported so far.
 struct Worker {
-  pid_t pid = -1;
-  int output = -1;
-  std::string buffer;
-  std::uint64_t strict_ops = 0, lax_ops = 0;
-  bool done = false;
+  explicit Worker(const std::vector<std::string>& argv) : process(spawn(argv, ChildOutput::pipe)) {}
+  ChildProcess process;  // process.output is -1 once the worker closed its stdout
+  std::string partial_line;
+  WorkerTally tally;
 };
 
-Worker spawn_worker(const WorkerOptions& options) {
-  const ChildProcess child =
-      spawn({"/proc/self/exe", "demo-worker", "--url", options.url, "--prefix", options.prefix,
-             "--seconds", std::to_string(options.seconds)},
-            ChildOutput::pipe);
-  return {child.pid, child.output, {}, 0, 0, false};
-}
-
-// Consumes the complete lines a worker wrote.
-void read_lines(Worker& worker, LatencyHistogram& strict_latency, LatencyHistogram& lax_latency) {
-  char chunk[4096];
-  const ssize_t n = read(worker.output, chunk, sizeof chunk);
+// Reads what `worker` wrote and applies every complete line; closes its
+// pipe at end of file.
+void read_reports(Worker& worker) {
+  char buffer[4096];
+  const ssize_t n = read(worker.process.output, buffer, sizeof buffer);
   if (n <= 0) {
-    close(worker.output);
-    worker.output = -1;
+    if (n == 0 || errno != EINTR) {
+      close(worker.process.output);
+      worker.process.output = -1;
+    }
     return;
   }
-  worker.buffer.append(chunk, static_cast<std::size_t>(n));
-  for (std::size_t end; (end = worker.buffer.find('\n')) != std::string::npos;) {
-    std::istringstream line(worker.buffer.substr(0, end));
-    worker.buffer.erase(0, end + 1);
-    std::string kind;
-    line >> kind;
-    std::string rest;
-    std::getline(line, rest);
-    if (kind == "progress" || kind == "done") {
-      std::istringstream(rest) >> worker.strict_ops >> worker.lax_ops;
-      worker.done = kind == "done";
-    } else if (kind == "strict_latency") {
-      strict_latency.merge_serialized(rest);
-    } else if (kind == "lax_latency") {
-      lax_latency.merge_serialized(rest);
-    }
+  worker.partial_line.append(buffer, static_cast<std::size_t>(n));
+  for (std::size_t end; (end = worker.partial_line.find('\n')) != std::string::npos;) {
+    apply_report_line(std::string_view(worker.partial_line).substr(0, end), worker.tally);
+    worker.partial_line.erase(0, end + 1);
   }
 }
 
-int run_demo(const DemoOptions& options) {
-  const RedisTarget target(options.url);
-  const std::string prefix = "distkit_demo_" + std::to_string(getpid());
-  auto client = Client::connect(target.url());
-  CounterOptions counter_options(RedisKey(prefix), client);
-  auto strict = StrictCounter::create(counter_options);
-  auto lax = LaxCounter::create(counter_options);
-  strict->clear();
-  lax->clear();
-
-  std::cerr << "distkit demo: " << options.workers << " processes incrementing one strict and one"
-            << " lax counter for " << options.seconds << " s on "
-            << (target.is_private() ? "a private redis-server at " : "") << target.url() << '\n';
-  std::vector<Worker> workers;
-  for (int i = 0; i < options.workers; ++i) {
-    workers.push_back(spawn_worker({target.url(), prefix, options.seconds}));
-  }
-  LatencyHistogram strict_latency, lax_latency;
-  const auto start = clock::now();
+// Waits for reports until every worker closed its output, showing the
+// combined rate of each flavour on the status line.
+void follow_workers(std::vector<std::unique_ptr<Worker>>& workers) {
+  StatusLine status;
+  const auto start = Clock::now();
+  auto last_shown = start;
   std::uint64_t last_strict = 0, last_lax = 0;
-  auto last_report = start;
   for (;;) {
     std::vector<pollfd> fds;
-    for (const Worker& worker : workers) {
-      if (worker.output >= 0) fds.push_back({worker.output, POLLIN, 0});
+    std::vector<Worker*> polled;
+    for (const auto& worker : workers) {
+      if (worker->process.output < 0) continue;
+      fds.push_back({worker->process.output, POLLIN, 0});
+      polled.push_back(worker.get());
     }
-    if (fds.empty()) break;
-    poll(fds.data(), fds.size(), 100);
-    for (Worker& worker : workers) {
-      for (const pollfd& fd : fds) {
-        if (fd.fd == worker.output && (fd.revents & (POLLIN | POLLHUP))) {
-          read_lines(worker, strict_latency, lax_latency);
-        }
+    if (fds.empty()) return;
+    if (poll(fds.data(), fds.size(), static_cast<int>(status_interval.count())) > 0) {
+      for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (fds[i].revents != 0) read_reports(*polled[i]);
       }
     }
-    const auto now = clock::now();
-    if (now - last_report >= std::chrono::milliseconds(500)) {
-      std::uint64_t strict_total = 0, lax_total = 0;
-      for (const Worker& worker : workers) {
-        strict_total += worker.strict_ops;
-        lax_total += worker.lax_ops;
-      }
-      const double elapsed = std::chrono::duration<double>(now - last_report).count();
-      // One live line on a terminal; a line per report in a log.
-      std::cerr << (isatty(STDERR_FILENO) ? "\r  " : "  ")
-                << fixed(std::chrono::duration<double>(now - start).count(), 1) << " s   strict "
-                << with_thousands(static_cast<std::int64_t>((strict_total - last_strict) / elapsed))
-                << " ops/s   lax "
-                << with_thousands(static_cast<std::int64_t>((lax_total - last_lax) / elapsed))
-                << " ops/s      " << (isatty(STDERR_FILENO) ? "" : "\n") << std::flush;
-      last_strict = strict_total;
-      last_lax = lax_total;
-      last_report = now;
+    const auto now = Clock::now();
+    if (now - last_shown < status_interval) continue;
+    std::uint64_t strict = 0, lax = 0;
+    for (const auto& worker : workers) {
+      strict += worker->tally.strict_incs;
+      lax += worker->tally.lax_incs;
     }
+    const double interval = std::chrono::duration<double>(now - last_shown).count();
+    const auto rate = [interval](std::uint64_t now_count, std::uint64_t then_count) {
+      return with_thousands(static_cast<std::int64_t>((now_count - then_count) / interval));
+    };
+    status.show(fixed(std::chrono::duration<double>(now - start).count(), 1) + " s   strict " +
+                rate(strict, last_strict) + " ops/s   lax " + rate(lax, last_lax) + " ops/s");
+    last_strict = strict;
+    last_lax = lax;
+    last_shown = now;
   }
-  std::cerr << '\n';
-  std::uint64_t expected_strict = 0, expected_lax = 0;
-  bool all_done = true;
-  for (Worker& worker : workers) {
-    all_done = wait_for_exit(worker.pid) == 0 && all_done && worker.done;
-    expected_strict += worker.strict_ops;
-    expected_lax += worker.lax_ops;
-  }
-  if (!all_done) throw std::runtime_error("a demo worker failed");
+}
 
-  const double seconds = std::chrono::duration<double>(clock::now() - start).count();
-  const std::int64_t strict_total = strict->get(demo_key);
-  const std::int64_t lax_total = lax->get(demo_key);
-  auto row = [&](const char* flavour, std::uint64_t expected, std::int64_t in_redis,
-                 const LatencyHistogram& latency) {
-    return std::vector<std::string>{
-        flavour,
-        with_thousands(static_cast<std::int64_t>(expected)),
-        with_thousands(in_redis),
-        static_cast<std::uint64_t>(in_redis) == expected ? "yes" : "NO",
-        with_thousands(static_cast<std::int64_t>(static_cast<double>(expected) / options.seconds)),
-        format_nanos(static_cast<double>(latency.percentile(0.50).count())),
-        format_nanos(static_cast<double>(latency.percentile(0.99).count()))};
+struct FlavourOutcome {
+  const char* name;
+  std::uint64_t expected;
+  std::int64_t in_redis;
+  const LatencyHistogram& latency;
+  bool exact() const { return in_redis >= 0 && static_cast<std::uint64_t>(in_redis) == expected; }
+};
+
+void print_outcome(const std::vector<FlavourOutcome>& flavours, const DemoOptions& options,
+                   const std::string& where, bool json) {
+  const auto ops_per_second = [&](const FlavourOutcome& flavour) {
+    return static_cast<double>(flavour.expected) / options.seconds;
   };
-  std::cout << render_table({{"flavour", "expected total", "total in Redis", "exact", "ops/s",
-                              "p50 latency", "p99 latency"},
-                             row("strict", expected_strict, strict_total, strict_latency),
-                             row("lax", expected_lax, lax_total, lax_latency)});
-  std::cout << "(" << options.workers << " processes, " << fixed(seconds, 1)
-            << " s; lax totals read after every worker flushed)\n";
+  bool all_exact = true;
+  for (const FlavourOutcome& flavour : flavours) all_exact = all_exact && flavour.exact();
+  if (json) {
+    std::vector<std::string> rows;
+    for (const FlavourOutcome& flavour : flavours) {
+      rows.push_back(JsonObject()
+                         .add_string("flavour", flavour.name)
+                         .add_int("expected_total", static_cast<std::int64_t>(flavour.expected))
+                         .add_int("redis_total", flavour.in_redis)
+                         .add_bool("exact", flavour.exact())
+                         .add_number("ops_per_second", ops_per_second(flavour))
+                         .add_int("p50_ns", flavour.latency.percentile(0.50).count())
+                         .add_int("p99_ns", flavour.latency.percentile(0.99).count())
+                         .str());
+    }
+    std::cout << JsonObject()
+                     .add_int("workers", options.workers)
+                     .add_number("seconds", options.seconds)
+                     .add_string("redis", where)
+                     .add_bool("exact", all_exact)
+                     .add_json("flavours", json_array(rows))
+                     .str()
+              << '\n';
+    return;
+  }
+  std::vector<TableRow> rows{{"flavour", "expected total", "total in Redis", "exact", "ops/s",
+                              "p50 latency", "p99 latency"}};
+  for (const FlavourOutcome& flavour : flavours) {
+    rows.push_back({flavour.name, with_thousands(static_cast<std::int64_t>(flavour.expected)),
+                    with_thousands(flavour.in_redis), flavour.exact() ? "yes" : "NO",
+                    with_thousands(static_cast<std::int64_t>(ops_per_second(flavour))),
+                    human_duration(flavour.latency.percentile(0.50)),
+                    human_duration(flavour.latency.percentile(0.99))});
+  }
+  std::cout << render_table(rows) << options.workers << " processes for " << options.seconds
+            << " s; the lax total was read after every worker flushed. "
+            << (all_exact ? "Both totals are exact." : "A TOTAL IS OFF.") << '\n';
+}
+
+int run_demo(const GlobalOptions& global, const DemoOptions& options) {
+  const RedisTarget target(global.url);
+  // Workers find Redis through the environment rather than their command
+  // line, where a password would show in `ps`.
+  setenv("REDIS_URL", target.url().c_str(), 1);
+  const RedisKey prefix(global.prefix + "_demo_" + std::to_string(getpid()));
+  auto client = Client::connect(target.url());
+  auto strict = StrictCounter::create({prefix, client});
   strict->clear();
-  lax->clear();
-  const bool exact = static_cast<std::uint64_t>(strict_total) == expected_strict &&
-                     static_cast<std::uint64_t>(lax_total) == expected_lax;
+  LaxCounter::create({prefix, client})->clear();
+
+  std::cerr << "distkit demo: " << options.workers << " processes increment one strict and one lax"
+            << " counter for " << options.seconds << " s on " << target.description() << '\n';
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe");
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < options.workers; ++i) {
+    workers.push_back(std::make_unique<Worker>(
+        std::vector<std::string>{self, "--prefix", prefix.str(), "demo-worker", "--seconds",
+                                 std::to_string(options.seconds)}));
+  }
+  follow_workers(workers);
+
+  WorkerTally total;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    const int exit_code = wait_for_exit(workers[i]->process.pid);
+    if (exit_code != 0 || !workers[i]->tally.finished) {
+      throw std::runtime_error("demo worker " + std::to_string(i + 1) + " failed (exit code " +
+                               std::to_string(exit_code) + ")");
+    }
+    total.strict_incs += workers[i]->tally.strict_incs;
+    total.lax_incs += workers[i]->tally.lax_incs;
+    total.strict_latency.merge(workers[i]->tally.strict_latency);
+    total.lax_latency.merge(workers[i]->tally.lax_latency);
+  }
+
+  const RedisKey key(demo_key);
+  // A new LaxCounter's first read of the key goes to Redis.
+  auto lax_reader = LaxCounter::create({prefix, client});
+  const std::vector<FlavourOutcome> flavours{
+      {"strict", total.strict_incs, strict->get(key), total.strict_latency},
+      {"lax", total.lax_incs, lax_reader->get(key), total.lax_latency}};
+  print_outcome(flavours, options, target.description(), global.json);
+  strict->clear();
+  lax_reader->clear();
+  const bool exact = flavours[0].exact() && flavours[1].exact();
   return exact ? exit_ok : exit_failure;
 }
 
 }  // namespace
 
-void add_demo_commands(CLI::App& app, int& exit_code) {
+void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto demo_options = std::make_shared<DemoOptions>();
   auto* demo = app.add_subcommand(
       "demo", "Run N processes counting on one strict and one lax counter; check the totals");
   demo->add_option("--workers", demo_options->workers, "worker processes")
-      ->default_val(4)
+      ->capture_default_str()
       ->check(CLI::Range(1, 64));
   demo->add_option("--seconds", demo_options->seconds, "how long they count")
-      ->default_val(3)
+      ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  demo->callback([demo_options, &exit_code, &app] {
-    try {
-      demo_options->url = app.get_option("--url")->as<std::string>();
-      exit_code = run_demo(*demo_options);
-    } catch (const std::exception& e) {
-      exit_code = report_failure(e);
-    }
+  demo->callback([&options, &exit_code, demo_options] {
+    exit_code = run_reporting_failure([&] { return run_demo(options, *demo_options); });
   });
 
-  auto worker_options = std::make_shared<WorkerOptions>();
+  auto worker_options = std::make_shared<DemoWorkerOptions>();
   auto* worker = app.add_subcommand("demo-worker", "one process of the demo");
-  worker->group("");  // hidden from --help
-  worker->add_option("--url", worker_options->url)->required();
-  worker->add_option("--prefix", worker_options->prefix)->required();
+  worker->group("");  // an empty group hides it from --help
   worker->add_option("--seconds", worker_options->seconds)->required();
-  worker->callback([worker_options, &exit_code] {
-    try {
-      exit_code = run_worker(*worker_options);
-    } catch (const std::exception& e) {
-      exit_code = report_failure(e);
-    }
+  worker->callback([&options, &exit_code, worker_options] {
+    exit_code = run_reporting_failure([&] {
+      worker_options->url = configured_url(options.url);
+      worker_options->prefix = options.prefix;
+      return run_demo_worker(*worker_options);
+    });
   });
 }
 

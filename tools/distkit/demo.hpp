@@ -2,7 +2,7 @@
 // counters, with live throughput and a final exactness check.
 #pragma once
 
-#include <string>
+#include "global_options.hpp"
 
 namespace CLI {
 class App;
@@ -10,13 +10,8 @@ class App;
 
 namespace distkit::tools {
 
-struct DemoOptions {
-  std::string url;  // empty: REDIS_URL, else a private redis-server
-  int workers = 4;
-  double seconds = 3;
-};
-
-// Registers `demo` and its hidden worker subcommand on `app`.
-void add_demo_commands(CLI::App& app, int& exit_code);
+// Registers `demo` and its hidden worker subcommand on `app`; when one runs,
+// it stores its exit code in `exit_code`.
+void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace distkit::tools

@@ -1,131 +1,176 @@
 #include "operator_commands.hpp"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <distkit/distkit.hpp>
-#include <functional>
 #include <iostream>
 #include <memory>
-#include <tuple>
 
-#include "output.hpp"
+#include "exit_codes.hpp"
+#include "json.hpp"
 #include "redis_target.hpp"
 
 namespace distkit::tools {
 namespace {
 
-struct OpenCounter {
-  std::shared_ptr<Counter> counter;
-  LaxCounter* lax = nullptr;  // set when the counter is a LaxCounter
+constexpr const char* default_url = "redis://127.0.0.1:6379";
+
+// The counter the global options select, on a connection of its own.
+class SelectedCounter {
+ public:
+  // Validates the prefix before connecting: a typo fails without a round trip.
+  explicit SelectedCounter(const GlobalOptions& options) {
+    const RedisKey prefix(options.prefix);
+    const std::string url = configured_url(options.url);
+    const CounterOptions counter_options(prefix, Client::connect(url.empty() ? default_url : url));
+    if (options.lax) {
+      lax_ = LaxCounter::create(counter_options);
+      counter_ = lax_;
+    } else {
+      counter_ = StrictCounter::create(counter_options);
+    }
+  }
+
+  Counter& operator*() const { return *counter_; }
+
+  // Returns once a LaxCounter's buffered writes are in Redis, so that the
+  // command succeeds only if they arrived.
+  void finish() {
+    if (lax_) lax_->flush();
+  }
+
+ private:
+  std::shared_ptr<Counter> counter_;
+  std::shared_ptr<LaxCounter> lax_;
 };
 
-OpenCounter open_counter(const OperatorOptions& options) {
-  const RedisKey prefix(options.prefix);
-  std::string url = configured_url(options.url);
-  auto client = Client::connect(url.empty() ? "redis://127.0.0.1:6379" : url);
-  CounterOptions counter_options(prefix, client);
-  if (!options.lax) return {StrictCounter::create(counter_options), nullptr};
-  auto lax = LaxCounter::create(counter_options);
-  LaxCounter* raw = lax.get();
-  return {std::move(lax), raw};
+// CLI11 converts integers with strtoll(text, 0): "010" would become 8 and an
+// out-of-range number would saturate silently. This transform accepts a
+// decimal int64 only and hands CLI11 its canonical form.
+CLI::Validator decimal_int64() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string_view digits = text;
+        if (digits.starts_with('+')) digits.remove_prefix(1);
+        std::int64_t value = 0;
+        const auto [end, error] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size()) {
+          return "'" + text + "' is not a decimal integer in the int64 range";
+        }
+        text = std::to_string(value);
+        return "";
+      },
+      "");
 }
 
-void print_value(const OperatorOptions& options, const std::string& key, const char* field,
-                 std::int64_t value) {
+// get, inc, dec, set and del: one key, maybe an amount, one number printed.
+struct SingleKeyCommand {
+  enum class Amount { none, optional, required };
+  const char* name;
+  const char* description;
+  Amount amount;
+  const char* amount_name;
+  const char* amount_help;
+  const char* result_name;  // the JSON member holding the printed number
+  std::int64_t (*apply)(Counter& counter, const RedisKey& key, std::int64_t amount);
+};
+
+const SingleKeyCommand single_key_commands[] = {
+    {"get", "Print the value of KEY (0 if it was never written)", SingleKeyCommand::Amount::none,
+     "", "", "value", [](Counter& c, const RedisKey& key, std::int64_t) { return c.get(key); }},
+    {"inc", "Add N to KEY and print the new value", SingleKeyCommand::Amount::optional, "N",
+     "amount to add, default 1, may be negative", "value",
+     [](Counter& c, const RedisKey& key, std::int64_t n) { return c.inc(key, n); }},
+    {"dec", "Subtract N from KEY and print the new value", SingleKeyCommand::Amount::optional, "N",
+     "amount to subtract, default 1, may be negative", "value",
+     [](Counter& c, const RedisKey& key, std::int64_t n) { return c.dec(key, n); }},
+    {"set", "Set KEY to V and print it", SingleKeyCommand::Amount::required, "V", "the new value",
+     "value", [](Counter& c, const RedisKey& key, std::int64_t v) { return c.set(key, v); }},
+    {"del", "Delete KEY and print the value it had", SingleKeyCommand::Amount::none, "", "",
+     "previous", [](Counter& c, const RedisKey& key, std::int64_t) { return c.del(key); }},
+};
+
+struct SingleKeyArguments {
+  std::string key;
+  std::int64_t amount = 1;
+};
+
+int run_single_key(const GlobalOptions& options, const SingleKeyCommand& command,
+                   const SingleKeyArguments& arguments) {
+  const RedisKey key(arguments.key);
+  SelectedCounter counter(options);
+  const std::int64_t result = command.apply(*counter, key, arguments.amount);
+  counter.finish();
   if (options.json) {
-    std::cout << "{\"key\":" << json_string(key) << ",\"" << field << "\":" << value << "}\n";
+    std::cout
+        << JsonObject().add_string("key", key.str()).add_int(command.result_name, result).str()
+        << '\n';
   } else {
-    std::cout << value << '\n';
+    std::cout << result << '\n';
   }
+  return exit_ok;
 }
 
-// Runs `body` with the selected counter, turning failures into a one-line
-// message and an exit code. Writes of a LaxCounter are flushed before the
-// tool exits, so that a failure to deliver them is reported.
-void run(const OperatorOptions& options, int& exit_code,
-         const std::function<void(Counter&)>& body) {
-  try {
-    OpenCounter opened = open_counter(options);
-    body(*opened.counter);
-    if (opened.lax != nullptr) opened.lax->flush();
-    exit_code = exit_ok;
-  } catch (const std::exception& e) {
-    exit_code = report_failure(e);
+void add_single_key_command(CLI::App& app, const GlobalOptions& options, int& exit_code,
+                            const SingleKeyCommand& command) {
+  auto arguments = std::make_shared<SingleKeyArguments>();
+  auto* sub = app.add_subcommand(command.name, command.description);
+  sub->add_option("KEY", arguments->key, "counter key: 1-255 bytes, no ':'")->required();
+  if (command.amount != SingleKeyCommand::Amount::none) {
+    auto* amount = sub->add_option(command.amount_name, arguments->amount, command.amount_help)
+                       ->transform(decimal_int64())
+                       ->type_name("INT64");
+    if (command.amount == SingleKeyCommand::Amount::required) amount->required();
   }
+  sub->callback([&options, &exit_code, &command, arguments] {
+    exit_code = run_reporting_failure([&] { return run_single_key(options, command, *arguments); });
+  });
+}
+
+int run_clear(const GlobalOptions& options) {
+  SelectedCounter counter(options);
+  (*counter).clear();
+  std::cout << (options.json ? JsonObject().add_bool("cleared", true).str() : "cleared") << '\n';
+  return exit_ok;
+}
+
+int run_get_all(const GlobalOptions& options, const std::vector<std::string>& key_texts) {
+  const std::vector<RedisKey> keys(key_texts.begin(), key_texts.end());
+  SelectedCounter counter(options);
+  const std::vector<std::int64_t> values = (*counter).get_all(keys);
+  if (options.json) {
+    std::vector<std::string> entries;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      entries.push_back(
+          JsonObject().add_string("key", keys[i].str()).add_int("value", values[i]).str());
+    }
+    std::cout << JsonObject().add_json("values", json_array(entries)).str() << '\n';
+  } else {
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      std::cout << keys[i].str() << '\t' << values[i] << '\n';
+  }
+  return exit_ok;
 }
 
 }  // namespace
 
-void add_operator_commands(CLI::App& app, const OperatorOptions& options, int& exit_code) {
-  // Subcommand arguments live as long as the app; shared_ptr keeps them
-  // alive in the callbacks.
-  auto key = std::make_shared<std::string>();
-  auto count = std::make_shared<std::int64_t>(1);
-  auto keys = std::make_shared<std::vector<std::string>>();
-
-  auto* get = app.add_subcommand("get", "Print the value of KEY (0 if never written)");
-  get->add_option("KEY", *key, "counter key")->required();
-  get->callback([&options, &exit_code, key] {
-    run(options, exit_code,
-        [&](Counter& c) { print_value(options, *key, "value", c.get(RedisKey(*key))); });
-  });
-
-  // inc and dec: KEY [N], printing the new value.
-  using Step = std::int64_t (Counter::*)(const RedisKey&, std::int64_t);
-  for (const auto& [name, help, step] :
-       {std::tuple<const char*, const char*, Step>{
-            "inc", "Add N (default 1) to KEY and print the new value", &Counter::inc},
-        std::tuple<const char*, const char*, Step>{
-            "dec", "Subtract N (default 1) from KEY and print the new value", &Counter::dec}}) {
-    auto* command = app.add_subcommand(name, help);
-    command->add_option("KEY", *key, "counter key")->required();
-    command->add_option("N", *count, "amount, may be negative")->default_val(1);
-    command->callback([&options, &exit_code, key, count, step = step] {
-      run(options, exit_code, [&](Counter& c) {
-        print_value(options, *key, "value", (c.*step)(RedisKey(*key), *count));
-      });
-    });
+void add_operator_commands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  for (const SingleKeyCommand& command : single_key_commands) {
+    add_single_key_command(app, options, exit_code, command);
   }
 
-  auto* set = app.add_subcommand("set", "Set KEY to V");
-  set->add_option("KEY", *key, "counter key")->required();
-  set->add_option("V", *count, "new value")->required();
-  set->callback([&options, &exit_code, key, count] {
-    run(options, exit_code,
-        [&](Counter& c) { print_value(options, *key, "value", c.set(RedisKey(*key), *count)); });
-  });
+  app.add_subcommand("clear", "Delete every key of the counter (its hash and auxiliary keys)")
+      ->callback([&options, &exit_code] {
+        exit_code = run_reporting_failure([&] { return run_clear(options); });
+      });
 
-  auto* del = app.add_subcommand("del", "Delete KEY and print the value it had");
-  del->add_option("KEY", *key, "counter key")->required();
-  del->callback([&options, &exit_code, key] {
-    run(options, exit_code,
-        [&](Counter& c) { print_value(options, *key, "previous", c.del(RedisKey(*key))); });
-  });
-
-  auto* clear = app.add_subcommand("clear", "Delete every key of the counter");
-  clear->callback([&options, &exit_code] {
-    run(options, exit_code, [&](Counter& c) {
-      c.clear();
-      std::cout << (options.json ? "{\"cleared\":true}" : "cleared") << '\n';
-    });
-  });
-
-  auto* get_all = app.add_subcommand("get-all", "Print the values of every KEY, in order");
+  auto keys = std::make_shared<std::vector<std::string>>();
+  auto* get_all = app.add_subcommand(
+      "get-all", "Print the value of every KEY, in order, as 'KEY<TAB>value' lines");
   get_all->add_option("KEY", *keys, "counter keys")->required();
   get_all->callback([&options, &exit_code, keys] {
-    run(options, exit_code, [&](Counter& c) {
-      std::vector<RedisKey> parsed(keys->begin(), keys->end());
-      const auto values = c.get_all(parsed);
-      if (options.json) std::cout << "{\"values\":[";
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        if (options.json) {
-          std::cout << (i ? "," : "") << "{\"key\":" << json_string((*keys)[i])
-                    << ",\"value\":" << values[i] << '}';
-        } else {
-          std::cout << (*keys)[i] << '\t' << values[i] << '\n';
-        }
-      }
-      if (options.json) std::cout << "]}\n";
-    });
+    exit_code = run_reporting_failure([&] { return run_get_all(options, *keys); });
   });
 }
 

@@ -1,8 +1,8 @@
 // get, inc, dec, set, del, clear and get-all: reading and fixing counters
-// from a shell.
+// from a shell, on the same Redis layout the library uses.
 #pragma once
 
-#include <string>
+#include "global_options.hpp"
 
 namespace CLI {
 class App;
@@ -10,15 +10,8 @@ class App;
 
 namespace distkit::tools {
 
-struct OperatorOptions {
-  std::string url;  // empty: REDIS_URL, else redis://127.0.0.1:6379
-  std::string prefix = "distkit";
-  bool lax = false;  // use the LaxCounter layout (<prefix>:lax_counter)
-  bool json = false;
-};
-
-// Registers the operator subcommands on `app`. Each sets `exit_code` when it
-// runs.
-void add_operator_commands(CLI::App& app, const OperatorOptions& options, int& exit_code);
+// Registers the operator subcommands on `app`; the one that runs stores its
+// exit code in `exit_code`.
+void add_operator_commands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace distkit::tools

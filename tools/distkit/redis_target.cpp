@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "redis_endpoint.hpp"
+
 namespace distkit::tools {
 
 std::string configured_url(const std::string& url_option) {
@@ -15,6 +17,13 @@ RedisTarget::RedisTarget(const std::string& url_option) : url_(configured_url(ur
     server_ = std::make_unique<LocalRedisServer>();
     url_ = server_->url();
   }
+}
+
+std::string RedisTarget::description() const {
+  const RedisEndpoint endpoint = RedisEndpoint::parse(url_);
+  std::string where = "redis://" + endpoint.host + ":" + std::to_string(endpoint.port);
+  if (endpoint.db != 0) where += "/" + std::to_string(endpoint.db);
+  return server_ != nullptr ? "a private redis-server at " + where : where;
 }
 
 }  // namespace distkit::tools

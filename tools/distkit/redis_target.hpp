@@ -8,7 +8,7 @@
 
 namespace distkit::tools {
 
-// The URL given with --url, else REDIS_URL, else empty.
+// The URL given with --url, else $REDIS_URL, else empty.
 std::string configured_url(const std::string& url_option);
 
 // The Redis of the demo and the bench: the configured one, or a private
@@ -18,7 +18,8 @@ class RedisTarget {
  public:
   explicit RedisTarget(const std::string& url_option);
   const std::string& url() const noexcept { return url_; }
-  bool is_private() const noexcept { return server_ != nullptr; }
+  // For messages: where it is, without credentials, and whether it is private.
+  std::string description() const;
 
  private:
   std::unique_ptr<LocalRedisServer> server_;

@@ -1,0 +1,40 @@
+// What `distkit bench` measures: distkit and its baseline side by side, on
+// the same Redis, in one run.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench_result.hpp"
+
+namespace distkit::tools {
+
+// How much work each measurement does.
+struct BenchSizes {
+  int latency_samples;      // single-caller round trips per side
+  int throughput_requests;  // per concurrency level and side
+  int batch_rounds;         // inc_all rounds per side (median reported)
+  int lax_increments;       // per thread and run
+  int lax_runs;             // alternating runs per side (best reported)
+  int flush_keys;
+  int flush_rounds;  // median reported
+  int memory_keys;
+
+  // --quick stays under a minute on a two-core machine.
+  static BenchSizes for_run(bool quick);
+};
+
+struct BenchTarget {
+  std::string url;
+  std::string prefix;  // a prefix of the bench's own, cleared afterwards
+};
+
+// Told the name of each measurement as it starts, and `done == total` at
+// the end.
+using BenchProgress = std::function<void(int done, int total, const std::string& running)>;
+
+std::vector<BenchResult> run_bench_measurements(const BenchTarget& target, const BenchSizes& sizes,
+                                                const BenchProgress& progress);
+
+}  // namespace distkit::tools

@@ -1,0 +1,15 @@
+// The options every distkit command accepts, before or after its name.
+#pragma once
+
+#include <string>
+
+namespace distkit::tools {
+
+struct GlobalOptions {
+  std::string url;  // empty: $REDIS_URL, then the command's own default
+  std::string prefix = "distkit";
+  bool lax = false;  // address <prefix>:lax_counter instead of <prefix>:strict_counter
+  bool json = false;
+};
+
+}  // namespace distkit::tools
