@@ -12,15 +12,34 @@ Script with_prelude(std::string_view body) {
   return Script(std::move(text));
 }
 
+// The StrictCounter's scripts that read a field first carry only the int64
+// check, not the whole prelude: Redis runs every definition on every call.
+Script with_int64_check(std::string_view body) {
+  std::string text(lua::strict_int64);
+  text += '\n';
+  text += body;
+  return Script(std::move(text));
+}
+
 }  // namespace
 
-const Script& strict_update_script() {
-  static const Script script = with_prelude(lua::strict_update);
+const Script& strict_update_if_script() {
+  static const Script script = with_int64_check(lua::strict_update_if);
+  return script;
+}
+
+const Script& strict_inc_all_script() {
+  static const Script script{std::string(lua::strict_inc_all)};
+  return script;
+}
+
+const Script& strict_dec_min_script() {
+  static const Script script{std::string(lua::strict_dec_min)};
   return script;
 }
 
 const Script& strict_del_script() {
-  static const Script script = with_prelude(lua::strict_del);
+  static const Script script = with_int64_check(lua::strict_del);
   return script;
 }
 
@@ -53,6 +72,27 @@ std::string_view lua_operator(CounterComparator::Kind kind) noexcept {
       return "nil";
   }
   return "nil";
+}
+
+std::string_view strict_accepted_orders(CounterComparator::Kind kind) noexcept {
+  using Kind = CounterComparator::Kind;
+  switch (kind) {
+    case Kind::eq:
+      return "010";
+    case Kind::ne:
+      return "101";
+    case Kind::lt:
+      return "100";
+    case Kind::gt:
+      return "001";
+    case Kind::le:
+      return "110";
+    case Kind::ge:
+      return "011";
+    case Kind::nil:
+      return "111";
+  }
+  return "111";
 }
 
 std::string strict_hash_key(const RedisKey& prefix) {
