@@ -1,5 +1,7 @@
 #include "counters/scripts.hpp"
 
+#include <initializer_list>
+
 #include "counters/lua_sources.hpp"
 
 namespace distkit::detail {
@@ -12,34 +14,42 @@ Script with_prelude(std::string_view body) {
   return Script(std::move(text));
 }
 
-// The StrictCounter's scripts that read a field first carry only the int64
-// check, not the whole prelude: Redis runs every definition on every call.
-Script with_int64_check(std::string_view body) {
-  std::string text(lua::strict_int64);
-  text += '\n';
-  text += body;
+// The StrictCounter's scripts carry only the helpers they use, not the
+// whole prelude: Redis runs every definition on every call.
+Script composed(std::initializer_list<std::string_view> parts) {
+  std::string text;
+  for (const std::string_view part : parts) {
+    if (!text.empty()) text += '\n';
+    text += part;
+  }
   return Script(std::move(text));
 }
 
 }  // namespace
 
+const Script& strict_inc_if_script() {
+  static const Script script = composed({lua::strict_order, lua::strict_inc_if});
+  return script;
+}
+
 const Script& strict_update_if_script() {
-  static const Script script = with_int64_check(lua::strict_update_if);
+  static const Script script =
+      composed({lua::strict_int64, lua::strict_order, lua::strict_update_if});
   return script;
 }
 
 const Script& strict_inc_all_script() {
-  static const Script script{std::string(lua::strict_inc_all)};
+  static const Script script = composed({lua::strict_inc_all});
   return script;
 }
 
 const Script& strict_dec_min_script() {
-  static const Script script{std::string(lua::strict_dec_min)};
+  static const Script script = composed({lua::strict_dec_min});
   return script;
 }
 
 const Script& strict_del_script() {
-  static const Script script = with_int64_check(lua::strict_del);
+  static const Script script = composed({lua::strict_int64, lua::strict_del});
   return script;
 }
 

@@ -11,8 +11,9 @@
 namespace distkit::detail {
 
 // The StrictCounter's scripts of the same name in src/counters/lua/, which
-// document their KEYS, ARGV and reply; those that read a field first are
-// preceded by strict_int64.lua.
+// document their KEYS, ARGV and reply, each preceded by the helper files it
+// uses (strict_int64.lua, strict_order.lua).
+const Script& strict_inc_if_script();
 const Script& strict_update_if_script();
 const Script& strict_inc_all_script();
 const Script& strict_dec_min_script();
@@ -27,7 +28,7 @@ const Script& lax_override_script();
 // or "nil".
 std::string_view lua_operator(CounterComparator::Kind kind) noexcept;
 
-// strict_update_if.lua's spelling of a comparator: '1' where it accepts a
+// strict_inc_if.lua's and strict_update_if.lua's spelling of a comparator: '1' where it accepts a
 // value below, equal to, above its operand ("100" for lt, "111" for nil).
 std::string_view strict_accepted_orders(CounterComparator::Kind kind) noexcept;
 

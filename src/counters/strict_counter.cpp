@@ -156,10 +156,7 @@ class StrictCounter::Impl {
               std::vector<std::int64_t> values;
               values.reserve(keys.size());
               for (std::size_t i = 0; i < keys.size(); ++i) {
-                // An integer below 2^53 in magnitude, else the field's text.
-                values.push_back(elements[i].kind == Reply::Kind::integer
-                                     ? elements[i].integer
-                                     : detail::field_value(elements[i], hash, keys[i]));
+                values.push_back(exact_value(elements[i], hash, keys[i]));
               }
               return values;
             }};
@@ -209,6 +206,8 @@ class StrictCounter::Impl {
 
   // An unconditional inc_if is a plain HINCRBY: the value before is the
   // value after minus the count, exactly, as HINCRBY did not overflow.
+  // Another inc_if is strict_inc_if.lua, which increments first and undoes
+  // only on a miss; set_if is strict_update_if.lua.
   Operation<UpdateResult> update_one(Mode mode, RedisKey key, CounterComparator cmp,
                                      std::int64_t count) const {
     if (mode == Mode::inc && cmp.kind() == CounterComparator::Kind::nil) {
@@ -216,10 +215,28 @@ class StrictCounter::Impl {
         return UpdateResult{value, exact_sum(value, -static_cast<detail::int128>(count)), true};
       });
     }
-    std::vector<ConditionalUpdate> updates;
-    updates.push_back({std::move(key), cmp, count});
-    return map(update_if(mode, std::move(updates)),
-               [](std::vector<UpdateResult> results) { return results.front(); });
+    if (mode == Mode::set) {
+      std::vector<ConditionalUpdate> updates;
+      updates.push_back({std::move(key), cmp, count});
+      return map(update_if(mode, std::move(updates)),
+                 [](std::vector<UpdateResult> results) { return results.front(); });
+    }
+    return {
+        {},
+        RequestBuilder(detail::strict_inc_if_script(), 1)
+            .arg(hash_)
+            .arg(key.str())
+            .arg(detail::strict_accepted_orders(cmp.kind()))
+            .arg(cmp.operand())
+            .arg(count)
+            .build(),
+        [hash = hash_, key = std::move(key), count](const Reply& reply) {
+          detail::throw_if_error(reply, hash, std::span(&key, 1));
+          // The value before; a status reply when the comparator missed.
+          const bool applied = reply.kind != Reply::Kind::status;
+          const std::int64_t previous = exact_value(reply, hash, key);
+          return UpdateResult{applied ? exact_sum(previous, count) : previous, previous, applied};
+        }};
   }
 
   Operation<std::int64_t> del(RedisKey key) const {
@@ -258,6 +275,13 @@ class StrictCounter::Impl {
     const detail::int128 sum = a + b;
     if (!detail::fits_int64(sum)) detail::unexpected_reply("a value that fits int64");
     return static_cast<std::int64_t>(sum);
+  }
+
+  // A value a script returns: an integer where a Lua number holds it
+  // exactly (below 2^53 in magnitude), else the field's text.
+  static std::int64_t exact_value(const Reply& reply, std::string_view hash, const RedisKey& key) {
+    if (reply.kind == Reply::Kind::integer) return reply.integer;
+    return detail::field_value(reply, hash, key);
   }
 
   static bool applied_flag(const Reply& reply) {

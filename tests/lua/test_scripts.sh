@@ -29,7 +29,9 @@ cli() {
 source_of() {
   case $1 in
     lax_*) cat "$lua_dir/prelude.lua"; echo ;;
-    strict_del | strict_update_if) cat "$lua_dir/strict_int64.lua"; echo ;;
+    strict_del) cat "$lua_dir/strict_int64.lua"; echo ;;
+    strict_inc_if) cat "$lua_dir/strict_order.lua"; echo ;;
+    strict_update_if) cat "$lua_dir/strict_int64.lua"; echo; cat "$lua_dir/strict_order.lua"; echo ;;
   esac
   cat "$lua_dir/$1.lua"
 }
@@ -82,6 +84,7 @@ for bad in -0 +1 007 ' 1' '1 ' 1.0 1e3 '' - abc 9223372036854775808 -92233720368
     expect_hash "$H" "$mode over '$bad'" "a=5 b=$bad"
   done
   check '(error) NOTINT 2' strict_inc_all 1 "$H" a 7 b 1
+  check '(error) NOTINT 1' strict_inc_if 1 "$H" b 111 0 1
   check '(error) NOTINT 1' strict_del 1 "$H" b
   check '(error) NOTINT 1' strict_dec_min 1 "$H" b
   check '(error) NOTINT 2' lax_override 1 "$H" set a nil 0 0 9 b nil 0 0 9
@@ -94,6 +97,24 @@ check "$MAX $MIN 0 -1" strict_inc_all 1 "$H" a 0 b 0 c 0 d 0
 check '(error) ERR distkit: malformed arguments' strict_update_if 1 "$H" inc a 111 0
 check '(error) ERR distkit: malformed arguments' strict_inc_all 1 "$H" a 1 b
 expect_hash "$H" "after malformed calls" "a=$MAX b=$MIN c=0 d=-1"
+
+# inc_if_outcome <field> <orders> <operand> <amount>: "applied" or "missed"
+# (from the reply's type: an integer or string when applied, a status reply
+# when not), the value before, and the field after ("-" when absent).
+inc_if_outcome() {
+  local reply outcome before
+  reply=$(redis-cli -u "$REDIS_URL" --no-raw EVAL "$(source_of strict_inc_if)" 1 "$H" "$@")
+  case $reply in
+    '(error)'*) echo "$reply"; return ;;
+    '(integer) '*) outcome=applied before=${reply#(integer) } ;;
+    '"'*) outcome=applied before=${reply//\"/} ;;
+    *) outcome=missed before=$reply ;;
+  esac
+  local after
+  after=$(redis-cli -u "$REDIS_URL" --no-raw HGET "$H" "$1")
+  [[ $after == '(nil)' ]] && after=- || after=${after//\"/}
+  echo "$outcome $before $after"
+}
 
 # --- comparators, compared as decimal strings -----------------------------
 # Each row: current value ("-" = absent), operand, then whether eq ne lt gt
@@ -112,6 +133,20 @@ while read -r current operand bits; do
   expected=()
   for bit in $bits; do expected+=("$before" "$bit"); done
   check "${expected[*]}" strict_update_if 1 "$H" set "${args[@]}"
+  # strict_inc_if, one op at a time; the amount moves towards 0 so that it
+  # never overflows.
+  ((before < 0)) && amount=1 || amount=-1
+  i=0
+  for bit in $bits; do
+    op=${ops[$i]} i=$((i + 1))
+    reset "$H" "${fields[@]}"
+    if ((bit)); then
+      want="applied $before $((before + amount))"
+    else
+      want="missed $before $([[ $before == 0 ]] && echo - || echo "$before")"
+    fi
+    expect "inc_if $op $operand on $current" "$want" "$(inc_if_outcome "$op" "${orders[$op]}" "$operand" $amount)"
+  done
 done <<'ROWS'
 # current            operand               eq ne lt gt le ge nil
 9007199254740993     9007199254740992      0  1  0  1  0  1  1
@@ -164,6 +199,34 @@ expect_hash "$H" "NOTINT is found before any write" "a=1 b=$MAX m=$MIN x=junk"
 redis-cli -u "$REDIS_URL" SET "$prefix:string" v >/dev/null
 actual=$(run strict_update_if 1 "$prefix:string" inc a 111 0 1)
 expect "WRONGTYPE surfaces (update_if)" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
+
+# --- strict_inc_if: one HINCRBY on a match, undone on a miss --------------
+reset "$H" f $MAX
+expect "inc_if overflow on a match" '(error) OVERFLOW 1' "$(inc_if_outcome f 011 0 1)"
+expect "inc_if overflow on a miss" "missed $MAX $MAX" "$(inc_if_outcome f 100 0 1)"
+reset "$H" f $MIN
+expect "inc_if underflow on a match" '(error) OVERFLOW 1' "$(inc_if_outcome f 010 $MIN -1)"
+expect_hash "$H" "after inc_if overflow" "f=$MIN"
+reset "$H" f 9007199254740992
+expect "inc_if beyond 2^53, match" "applied 9007199254740992 9007199254740993" \
+  "$(inc_if_outcome f 010 9007199254740992 1)"
+expect "inc_if beyond 2^53, miss" "missed 9007199254740993 9007199254740993" \
+  "$(inc_if_outcome f 010 9007199254740992 1)"
+reset "$H" f 5
+expect "inc_if of INT64_MIN, miss" "missed 5 5" "$(inc_if_outcome f 100 0 $MIN)"
+expect "inc_if of INT64_MIN, match" "applied 5 -9223372036854775803" "$(inc_if_outcome f 011 0 $MIN)"
+reset "$H" f -9007199254740990
+expect "inc_if of an amount beyond 2^53, miss" "missed -9007199254740990 -9007199254740990" \
+  "$(inc_if_outcome f 001 0 9007199254740993)"
+expect "inc_if of an amount beyond 2^53, match" "applied -9007199254740990 3" \
+  "$(inc_if_outcome f 011 -9007199254740990 9007199254740993)"
+reset "$H" f 0
+expect "inc_if miss on a field at 0 leaves it absent" "missed 0 -" "$(inc_if_outcome f 001 0 1)"
+expect "inc_if of 0 on an absent field stores 0" "applied 0 0" "$(inc_if_outcome f 111 0 0)"
+expect "inc_if of 0, miss" "missed 0 -" "$(inc_if_outcome f 001 0 0)"
+redis-cli -u "$REDIS_URL" SET "$prefix:string" v >/dev/null
+actual=$(run strict_inc_if 1 "$prefix:string" a 111 0 1)
+expect "WRONGTYPE surfaces (inc_if)" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
 
 # --- strict_inc_all: values, read-back beyond 2^53, undo ------------------
 reset "$H" a 9007199254740991 b -9007199254740991

@@ -14,17 +14,6 @@ local hash, inc = KEYS[1], ARGV[1] == 'inc'
 if (#ARGV - 1) % 4 ~= 0 then return redis.error_reply('ERR distkit: malformed arguments') end
 local EXACT = 9007199254740992 -- 2^53
 
--- -1, 0 or 1 for two canonical int64 strings.
-local function order(a, b)
-  if a == b then return 0 end
-  local a_negative = string.byte(a, 1) == 45
-  if a_negative ~= (string.byte(b, 1) == 45) then return a_negative and -1 or 1 end
-  local below
-  if #a ~= #b then below = #a < #b else below = bytes_order(a, b) < 0 end
-  if a_negative then below = not below end
-  return below and -1 or 1
-end
-
 -- Each field once, with the entry that names it first.
 local fields, first_entry = {}, {}
 for i = 2, #ARGV, 4 do
