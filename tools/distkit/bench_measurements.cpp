@@ -55,6 +55,16 @@ constexpr std::size_t memory_key_length = 10;
 // No background flush during a measurement that flushes by itself.
 constexpr std::chrono::hours no_background_flush{1};
 
+// The bench sends large requests (first touches of 10,000 keys, flushes of
+// 100,000) and may share the machine with other work: a generous command
+// timeout keeps a slow moment from failing the whole run.
+ClientOptions bench_client_options(const std::string& url) {
+  ClientOptions options;
+  options.url = url;
+  options.command_timeout = std::chrono::seconds(10);
+  return options;
+}
+
 // "m000000042" for 42.
 std::string memory_key(int index) {
   const std::string digits = std::to_string(index);
@@ -136,7 +146,7 @@ class BenchRun {
         endpoint_(RedisEndpoint::parse(target.url)),
         prefix_(target.prefix),
         strict_hash_(target.prefix + ":strict_counter"),
-        client_(Client::connect(target.url)),
+        client_(Client::connect(bench_client_options(target.url))),
         strict_(StrictCounter::create({prefix_, client_})),
         raw_(endpoint_),
         reference_sha_(raw_.query({"SCRIPT", "LOAD", std::string(reference_script)})) {}
