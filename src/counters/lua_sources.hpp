@@ -9,6 +9,7 @@ namespace distkit::detail::lua {
 extern const std::string_view prelude;
 extern const std::string_view strict_int64;
 extern const std::string_view strict_order;
+extern const std::string_view strict_inverse;
 extern const std::string_view strict_inc_if;
 extern const std::string_view strict_update_if;
 extern const std::string_view strict_inc_all;

@@ -28,7 +28,8 @@ Script composed(std::initializer_list<std::string_view> parts) {
 }  // namespace
 
 const Script& strict_inc_if_script() {
-  static const Script script = composed({lua::strict_order, lua::strict_inc_if});
+  static const Script script =
+      composed({lua::strict_order, lua::strict_inverse, lua::strict_inc_if});
   return script;
 }
 
@@ -39,7 +40,7 @@ const Script& strict_update_if_script() {
 }
 
 const Script& strict_inc_all_script() {
-  static const Script script = composed({lua::strict_inc_all});
+  static const Script script = composed({lua::strict_inverse, lua::strict_inc_all});
   return script;
 }
 

@@ -12,7 +12,7 @@ namespace distkit::detail {
 
 // The StrictCounter's scripts of the same name in src/counters/lua/, which
 // document their KEYS, ARGV and reply, each preceded by the helper files it
-// uses (strict_int64.lua, strict_order.lua).
+// uses (strict_int64.lua, strict_order.lua, strict_inverse.lua).
 const Script& strict_inc_if_script();
 const Script& strict_update_if_script();
 const Script& strict_inc_all_script();

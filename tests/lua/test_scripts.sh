@@ -30,7 +30,8 @@ source_of() {
   case $1 in
     lax_*) cat "$lua_dir/prelude.lua"; echo ;;
     strict_del) cat "$lua_dir/strict_int64.lua"; echo ;;
-    strict_inc_if) cat "$lua_dir/strict_order.lua"; echo ;;
+    strict_inc_if) cat "$lua_dir/strict_order.lua"; echo; cat "$lua_dir/strict_inverse.lua"; echo ;;
+    strict_inc_all) cat "$lua_dir/strict_inverse.lua"; echo ;;
     strict_update_if) cat "$lua_dir/strict_int64.lua"; echo; cat "$lua_dir/strict_order.lua"; echo ;;
   esac
   cat "$lua_dir/$1.lua"

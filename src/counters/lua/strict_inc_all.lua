@@ -17,14 +17,7 @@ local function undo(last)
   local found_zero = {}
   for entry = last, 1, -1 do
     local field, amount = ARGV[2 * entry - 1], ARGV[2 * entry]
-    if amount == '-9223372036854775808' then -- its inverse, 2^63, takes two steps
-      redis.call('HINCRBY', hash, field, '9223372036854775807')
-      redis.call('HINCRBY', hash, field, 1)
-    elseif string.byte(amount, 1) == 45 then
-      redis.call('HINCRBY', hash, field, string.sub(amount, 2))
-    elseif amount ~= '0' then
-      redis.call('HINCRBY', hash, field, '-' .. amount)
-    end
+    add_inverse(hash, field, amount)
     -- The value before this entry is its result minus its amount.
     local value = result[entry]
     found_zero[field] = value == amount or (type(value) == 'number' and value == tonumber(amount))

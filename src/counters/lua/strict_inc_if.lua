@@ -45,14 +45,7 @@ if exact and before == 0 then
   redis.call('HDEL', hash, field)
   return redis.status_reply('0')
 end
-if amount == '-9223372036854775808' then -- its inverse, 2^63, takes two steps
-  redis.call('HINCRBY', hash, field, '9223372036854775807')
-  redis.call('HINCRBY', hash, field, 1)
-elseif string.byte(amount, 1) == 45 then
-  redis.call('HINCRBY', hash, field, string.sub(amount, 2))
-elseif amount ~= '0' then
-  redis.call('HINCRBY', hash, field, '-' .. amount)
-end
+add_inverse(hash, field, amount)
 if exact then return redis.status_reply(string.format('%d', before)) end
 
 -- Beyond 2^53: decide on the exact digits.
