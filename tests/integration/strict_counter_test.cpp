@@ -71,6 +71,31 @@ std::string hash_contents(const std::string& hash) {
                                  "1", hash});
 }
 
+// inc_if increments first and undoes a miss by the inverse increment: every
+// miss must leave the value exactly as it was, whatever its size or the
+// count's.
+TEST_F(StrictTest, IncIfUndoesAMissExactly) {
+  const RedisKey k("k"), zero("zero"), absent("absent");
+  const std::vector<std::pair<std::int64_t, std::int64_t>> cases{
+      {5, 1}, {5, min}, {-5, max}, {big, 1}, {-big, -1}, {max, 1}, {min, -1}, {max - 1, 1}, {3, 0}};
+  for (const auto& [value, count] : cases) {
+    counter->set(k, value);
+    EXPECT_EQ(counter->inc_if(k, Cmp::lt(value), count), (UpdateResult{value, value, false}))
+        << value << " + " << count;
+    EXPECT_EQ(redis_value("k"), std::to_string(value)) << value << " + " << count;
+  }
+  counter->set(zero, 0);
+  EXPECT_EQ(counter->inc_if(zero, Cmp::gt(0), 7), (UpdateResult{0, 0, false}));
+  EXPECT_EQ(counter->inc_if(absent, Cmp::ne(0), 7), (UpdateResult{0, 0, false}));
+  EXPECT_EQ(counter->get(zero), 0);  // may now be absent: both read as 0
+  EXPECT_EQ(redis_cli(redis_url(), {"HEXISTS", hash, "absent"}), "0");
+  // And a match applies exactly, from either side of 2^53.
+  counter->set(k, big - 2);
+  EXPECT_EQ(counter->inc_if(k, Cmp::eq(big - 2), 3), (UpdateResult{big + 1, big - 2, true}));
+  EXPECT_EQ(counter->inc_if(k, Cmp::ge(big + 1), -3), (UpdateResult{big - 2, big + 1, true}));
+  EXPECT_EQ(counter->inc_if(k, Cmp::le(big), min), (UpdateResult{big - 2 + min, big - 2, true}));
+}
+
 TEST_F(StrictTest, OverflowInEveryOperationChangesNothing) {
   const RedisKey top("top"), bottom("bottom"), fresh("fresh"), zero("zero");
   counter->set_all(std::vector<KeyCount>{{top, max}, {bottom, min}, {zero, 0}});
