@@ -11,7 +11,8 @@ namespace distkit {
 // visible to every process sharing the Redis, in the cheapest exact form:
 // inc/dec/inc_if with nil are one HINCRBY, get one HGET, set one HSET,
 // get_all one HMGET, set_all one HSET; del, dec(key, INT64_MIN), the
-// conditional calls and inc_all are one small Lua script invocation each.
+// conditional calls and inc_all are one small Lua script invocation each
+// (inc_all_if with only nil comparators runs as inc_all).
 //
 // Layout: hash `<prefix>:strict_counter`, field = key, value = the decimal
 // int64. Exact over the whole int64 range (values never pass through a Lua

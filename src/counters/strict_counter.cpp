@@ -1,5 +1,6 @@
 #include "distkit/strict_counter.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "client/client_access.hpp"
@@ -171,6 +172,11 @@ class StrictCounter::Impl {
     if (auto shortcut = without_round_trip<std::vector<UpdateResult>>(name, updates.size())) {
       return std::move(*shortcut);
     }
+    if (mode == Mode::inc && std::ranges::all_of(updates, [](const ConditionalUpdate& update) {
+          return update.comparator.kind() == CounterComparator::Kind::nil;
+        })) {
+      return unconditional_inc_all(std::move(updates));
+    }
     RequestBuilder builder(detail::strict_update_if_script(), 1);
     builder.arg(hash_).arg(mode == Mode::inc ? "inc" : "set");
     std::vector<RedisKey> keys;
@@ -202,6 +208,31 @@ class StrictCounter::Impl {
               }
               return results;
             }};
+  }
+
+  // inc_all_if whose comparators are all nil is inc_all, which reads
+  // nothing: the value before each entry is its value after minus its
+  // count, exactly, as no entry overflowed.
+  Operation<std::vector<UpdateResult>> unconditional_inc_all(
+      std::vector<ConditionalUpdate> updates) const {
+    std::vector<KeyCount> increments;
+    std::vector<std::int64_t> counts;
+    increments.reserve(updates.size());
+    counts.reserve(updates.size());
+    for (ConditionalUpdate& update : updates) {
+      counts.push_back(update.count);
+      increments.push_back({std::move(update.key), update.count});
+    }
+    return map(inc_all(std::move(increments)), [counts = std::move(counts)](
+                                                   std::vector<std::int64_t> values) {
+      std::vector<UpdateResult> results;
+      results.reserve(values.size());
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        results.push_back(
+            {values[i], exact_sum(values[i], -static_cast<detail::int128>(counts[i])), true});
+      }
+      return results;
+    });
   }
 
   // An unconditional inc_if is a plain HINCRBY: the value before is the

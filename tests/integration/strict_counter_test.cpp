@@ -54,6 +54,16 @@ TEST_F(StrictTest, EveryOperationIsExactBeyondTwoToThe53) {
                 {big + 3, big + 3, false}, {big - 1, big + 3, true}, {max, -big - 1, true}}));
   EXPECT_EQ(redis_value("a"), "9007199254740992");
   EXPECT_EQ(redis_value("b"), "9223372036854775807");
+  // With nil comparators only, inc_all_if runs as inc_all.
+  const std::vector<ConditionalUpdate> unconditional{
+      {a, Cmp::nil(), 2}, {c, Cmp::nil(), min}, {a, Cmp::nil(), -1}};
+  EXPECT_EQ(counter->inc_all_if(unconditional),
+            (std::vector<UpdateResult>{
+                {big + 1, big - 1, true}, {min + max - 1, max - 1, true}, {big, big + 1, true}}));
+  EXPECT_DISTKIT_ERROR(
+      counter->inc_all_if(std::vector<ConditionalUpdate>{{a, Cmp::nil(), 1}, {b, Cmp::nil(), 1}}),
+      Errc::overflow);
+  EXPECT_EQ(redis_value("a"), "9007199254740993");
 
   counter->set(a, -big);
   EXPECT_EQ(counter->dec(a, min), max - big + 1);
