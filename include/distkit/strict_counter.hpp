@@ -16,10 +16,12 @@ namespace distkit {
 //
 // Layout: hash `<prefix>:strict_counter`, field = key, value = the decimal
 // int64. Exact over the whole int64 range (values never pass through a Lua
-// number). Each batch call is one command or script invocation: all entries
-// apply or none, with no other client's command between them. A failed
-// inc_all undoes its earlier entries; a key it found at 0 is then left
-// absent, which reads the same.
+// number where it could be inexact). Each batch call is one command or
+// script invocation: all entries apply or none, with no other client's
+// command between them; a batch takes at most max_batch_entries entries
+// (Errc::invalid_argument beyond, nothing sent). A failed inc_all and a
+// missed inc_if undo what they applied by the inverse increment; a key they
+// found at 0 is then left absent, which reads the same.
 //
 // Errors: Errc::overflow when a result would leave int64 (nothing changed);
 // Errc::redis when Redis rejects the command, e.g. WRONGTYPE or a field that
