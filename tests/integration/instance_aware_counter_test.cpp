@@ -2,6 +2,7 @@
 // on-instance writes, epochs, conditionals, batches, exactness, errors and
 // the Redis layout.
 #include <boost/asio/use_future.hpp>
+#include <future>
 #include <limits>
 
 #include "instance_aware_fixture.hpp"
@@ -226,6 +227,39 @@ TEST_F(InstanceAwareTest, BadOptionsAndBadData) {
   cli({"SET", base + ":epoch", "x"});
   EXPECT_DISTKIT_ERROR(a->set(key, 1), Errc::redis);
   cli({"DEL", base + ":epoch"});
+}
+
+}  // namespace
+}  // namespace distkit::test
+
+namespace distkit::test {
+namespace {
+
+// Concurrent calls are combined into one script invocation; a call that
+// fails must not take the others down with it, and each gets its own result.
+TEST_F(InstanceAwareTest, ConcurrentCallsKeepTheirOwnOutcomes) {
+  const RedisKey x("x"), big("big");
+  a->inc(big, kMax);
+  std::vector<std::future<InstanceCount>> incs, overflows;
+  for (int i = 0; i < 300; ++i) {
+    incs.push_back(a->async_inc(x, 1, boost::asio::use_future));
+    if (i % 50 == 0) overflows.push_back(b->async_inc(big, 1, boost::asio::use_future));
+  }
+  std::vector<std::int64_t> slices;
+  for (auto& inc : incs) slices.push_back(inc.get().instance);
+  for (std::size_t i = 0; i < slices.size(); ++i) {
+    EXPECT_EQ(slices[i], static_cast<std::int64_t>(i) + 1) << "calls apply in order";
+  }
+  for (auto& overflow : overflows) {
+    try {
+      overflow.get();
+      ADD_FAILURE() << "no overflow";
+    } catch (const boost::system::system_error& e) {
+      EXPECT_EQ(e.code(), Errc::overflow);
+    }
+  }
+  EXPECT_EQ(a->get(x), (InstanceCount{300, 300}));
+  EXPECT_EQ(b->get(big), (InstanceCount{kMax, 0}));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "client/client_access.hpp"
+#include "counters/instance_aware/call_combiner.hpp"
 #include "counters/instance_aware/instance_protocol.hpp"
 #include "counters/operation.hpp"
 
@@ -104,7 +105,62 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
       std::lock_guard lock(others_mutex_);
       running->attempt.others = others_;
     }
-    attempt(std::move(running));
+    if (!combinable(running->call)) return attempt(std::move(running));
+    const std::size_t entries = running->call.entries.size();
+    send_group(combiner_.submit(std::move(running), entries));
+  }
+
+  // Calls that touch only this instance's slices and the cumulatives; a
+  // global write declares every instance and goes alone.
+  static bool combinable(const ia::Call& call) {
+    return call.script == ia::Script::update && !call.entries.empty() && !ia::needs_others(call);
+  }
+
+  // Runs a group of calls as one script invocation, then the next group.
+  void send_group(std::vector<std::shared_ptr<Running>> group) {
+    if (group.empty()) return;
+    if (group.size() == 1) {
+      auto& only = group.front();
+      only->done = [self = shared_from_this(),
+                    done = std::move(only->done)](detail::Outcome<Results> outcome) mutable {
+        done(std::move(outcome));
+        self->send_group(self->combiner_.finished());
+      };
+      return attempt(std::move(only));
+    }
+    auto combined = std::make_shared<Running>();
+    for (const auto& call : group) {
+      combined->call.entries.insert(combined->call.entries.end(), call->call.entries.begin(),
+                                    call->call.entries.end());
+      combined->call.want_previous = combined->call.want_previous || call->call.want_previous;
+    }
+    combined->done = [self = shared_from_this(),
+                      group = std::move(group)](detail::Outcome<Results> outcome) mutable {
+      self->split(std::move(group), std::move(outcome));
+      self->send_group(self->combiner_.finished());
+    };
+    attempt(std::move(combined));
+  }
+
+  // Hands each call of a group its results. When the group failed because of
+  // one call's data (overflow, a non-integer), Redis undid the whole group:
+  // every call then runs alone and gets its own outcome.
+  void split(std::vector<std::shared_ptr<Running>> group, detail::Outcome<Results> outcome) {
+    if (outcome.error == Errc::overflow || outcome.error == Errc::redis) {
+      for (auto& call : group) attempt(std::move(call));
+      return;
+    }
+    std::size_t offset = 0;
+    for (auto& call : group) {
+      if (outcome.error) {
+        call->done({outcome.error, outcome.message, {}});
+        continue;
+      }
+      const auto first = outcome.value.begin() + static_cast<std::ptrdiff_t>(offset);
+      offset += call->call.entries.size();
+      call->done(
+          {{}, {}, Results(first, outcome.value.begin() + static_cast<std::ptrdiff_t>(offset))});
+    }
   }
 
   void attempt(std::shared_ptr<Running> running) {
@@ -171,6 +227,8 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
   std::chrono::milliseconds heartbeat_period_;
   boost::asio::steady_timer heartbeat_timer_;  // used on the connection's strand only
   bool stopped_ = false;                       // ditto
+  // Two groups in flight keep Redis busy while the next group gathers.
+  ia::CallCombiner<std::shared_ptr<Running>> combiner_{2, 1024};
   std::mutex others_mutex_;
   std::vector<std::string> others_;  // the other instances, as last learnt
 };
