@@ -40,7 +40,7 @@ update() {
   shift
   cli EVAL "$(source_of instance_update)" $((5 + ${#keys[@]})) \
     "$C:epoch" "$C:instances" "$C:cumulative" "$C:keys" "$C:count:$me" "${keys[@]}" \
-    "$me" 1000 0 "$dead" "$others" "${ids[@]}" "$@" | paste -sd' ' -
+    "$me" 60000 0 "$dead" "$others" "${ids[@]}" "$@" | paste -sd' ' -
 }
 
 # --- sums, heartbeat, keys set ---------------------------------------------

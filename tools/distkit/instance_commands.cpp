@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "exit_codes.hpp"
+#include "instance_demo.hpp"
 #include "json.hpp"
 #include "raw_redis.hpp"
 #include "redis_endpoint.hpp"
@@ -123,6 +124,7 @@ void add_instance_commands(CLI::App& app, const GlobalOptions& options, int& exi
   sub->callback([&options, &exit_code, threshold] {
     exit_code = run_reporting_failure([&] { return run_instances(options, *threshold); });
   });
+  add_instance_demo_worker(app, options, exit_code);
 }
 
 }  // namespace distkit::tools
