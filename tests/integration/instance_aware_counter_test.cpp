@@ -4,6 +4,7 @@
 #include <boost/asio/use_future.hpp>
 #include <future>
 #include <limits>
+#include <thread>
 
 #include "instance_aware_fixture.hpp"
 
@@ -260,6 +261,31 @@ TEST_F(InstanceAwareTest, ConcurrentCallsKeepTheirOwnOutcomes) {
   }
   EXPECT_EQ(a->get(x), (InstanceCount{300, 300}));
   EXPECT_EQ(b->get(big), (InstanceCount{kMax, 0}));
+}
+
+}  // namespace
+}  // namespace distkit::test
+
+namespace distkit::test {
+namespace {
+
+// Blocking calls from several threads on two instances: every increment is
+// counted once, in the slices and the cumulative.
+TEST_F(InstanceAwareTest, ThreadsOnTwoInstancesCountExactly) {
+  constexpr int kThreads = 4, kCalls = 400;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto& counter = t % 2 == 0 ? a : b;
+      for (int i = 0; i < kCalls; ++i) {
+        counter->inc(key, 1);
+        if (i % 100 == 0) counter->get(key);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(a->get(key), (InstanceCount{kThreads * kCalls, kThreads / 2 * kCalls}));
+  EXPECT_EQ(b->get(key).instance, kThreads / 2 * kCalls);
 }
 
 }  // namespace
