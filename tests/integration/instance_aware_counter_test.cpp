@@ -290,3 +290,19 @@ TEST_F(InstanceAwareTest, ThreadsOnTwoInstancesCountExactly) {
 
 }  // namespace
 }  // namespace distkit::test
+
+namespace distkit::test {
+namespace {
+
+TEST_F(InstanceAwareTest, ClosedClientFailsWithClosed) {
+  auto own_client = Client::connect(redis_url());
+  auto counter =
+      StrictInstanceAwareCounter::create(InstanceAwareCounterOptions(*prefix, own_client));
+  counter->inc(key, 1);
+  own_client->close();
+  EXPECT_DISTKIT_ERROR(counter->inc(key, 1), Errc::closed);
+  EXPECT_DISTKIT_ERROR(counter->clear(), Errc::closed);
+}
+
+}  // namespace
+}  // namespace distkit::test
