@@ -16,6 +16,11 @@ const Script& strict_update_script();
 const Script& strict_del_script();
 const Script& lax_flush_script();
 const Script& lax_override_script();
+// The instance-aware counters' scripts: prelude, instance_common, then the
+// script of the same name.
+const Script& instance_update_script();
+const Script& instance_clear_script();
+const Script& instance_clear_on_instance_script();
 
 // The scripts' spelling of a comparator: "eq", "ne", "lt", "gt", "le", "ge"
 // or "nil".
