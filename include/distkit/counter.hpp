@@ -14,6 +14,7 @@
 
 #include "distkit/client.hpp"
 #include "distkit/comparator.hpp"
+#include "distkit/detail/async_initiate.hpp"
 #include "distkit/redis_key.hpp"
 
 namespace distkit {
@@ -134,8 +135,8 @@ class Counter {
   }
   template <class Token>
   auto async_clear(Token&& token) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-        [this](auto handler) { initiate_clear(ClearHandler(std::move(handler))); }, token);
+    return detail::async_initiate_erased_void(this, &Counter::initiate_clear,
+                                              std::forward<Token>(token));
   }
   template <class Token>
   auto async_inc_if(const RedisKey& key, CounterComparator cmp, std::int64_t count, Token&& token) {
@@ -209,11 +210,8 @@ class Counter {
  private:
   template <class T, class Start, class Token, class... Args>
   auto initiate(Start start, Token&& token, Args&&... args) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code, T)>(
-        [this, start](auto handler, auto&&... moved) {
-          (this->*start)(std::move(moved)..., Handler<T>(std::move(handler)));
-        },
-        token, std::forward<Args>(args)...);
+    return detail::async_initiate_erased<T>(this, start, std::forward<Token>(token),
+                                            std::forward<Args>(args)...);
   }
 };
 

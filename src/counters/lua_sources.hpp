@@ -17,4 +17,8 @@ extern const std::string_view strict_dec_min;
 extern const std::string_view strict_del;
 extern const std::string_view lax_flush;
 extern const std::string_view lax_override;
+extern const std::string_view instance_common;
+extern const std::string_view instance_update;
+extern const std::string_view instance_clear;
+extern const std::string_view instance_clear_on_instance;
 }  // namespace distkit::detail::lua

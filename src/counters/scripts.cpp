@@ -14,6 +14,13 @@ Script with_prelude(std::string_view body) {
   return Script(std::move(text));
 }
 
+Script with_instance_common(std::string_view body) {
+  std::string text(lua::instance_common);
+  text += '\n';
+  text += body;
+  return with_prelude(text);
+}
+
 // The StrictCounter's scripts carry only the helpers they use, not the
 // whole prelude: Redis runs every definition on every call.
 Script composed(std::initializer_list<std::string_view> parts) {
@@ -61,6 +68,21 @@ const Script& lax_flush_script() {
 
 const Script& lax_override_script() {
   static const Script script = with_prelude(lua::lax_override);
+  return script;
+}
+
+const Script& instance_update_script() {
+  static const Script script = with_instance_common(lua::instance_update);
+  return script;
+}
+
+const Script& instance_clear_script() {
+  static const Script script = with_instance_common(lua::instance_clear);
+  return script;
+}
+
+const Script& instance_clear_on_instance_script() {
+  static const Script script = with_instance_common(lua::instance_clear_on_instance);
   return script;
 }
 

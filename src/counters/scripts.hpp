@@ -23,6 +23,11 @@ const Script& strict_del_script();
 // src/counters/lua/, which documents its KEYS, ARGV and reply.
 const Script& lax_flush_script();
 const Script& lax_override_script();
+// The instance-aware counters' scripts: prelude, instance_common, then the
+// script of the same name.
+const Script& instance_update_script();
+const Script& instance_clear_script();
+const Script& instance_clear_on_instance_script();
 
 // The scripts' spelling of a comparator: "eq", "ne", "lt", "gt", "le", "ge"
 // or "nil".

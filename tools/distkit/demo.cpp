@@ -16,6 +16,7 @@
 #include "demo_report.hpp"
 #include "demo_worker.hpp"
 #include "exit_codes.hpp"
+#include "instance_demo.hpp"
 #include "json.hpp"
 #include "number_format.hpp"
 #include "redis_target.hpp"
@@ -213,7 +214,12 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
   demo->callback([&options, &exit_code, demo_options] {
-    exit_code = run_reporting_failure([&] { return run_demo(options, *demo_options); });
+    exit_code = run_reporting_failure([&] {
+      if (options.instance_aware) {
+        return run_instance_demo(options, demo_options->workers, demo_options->seconds);
+      }
+      return run_demo(options, *demo_options);
+    });
   });
 
   auto worker_options = std::make_shared<DemoWorkerOptions>();

@@ -10,6 +10,7 @@ struct GlobalOptions {
   std::string prefix = "distkit";
   bool lax = false;  // address <prefix>:lax_counter instead of <prefix>:strict_counter
   bool json = false;
+  bool instance_aware = false;  // address <prefix>:instance_aware_counter
 };
 
 }  // namespace distkit::tools

@@ -7,6 +7,7 @@
 #include "demo.hpp"
 #include "exit_codes.hpp"
 #include "global_options.hpp"
+#include "instance_commands.hpp"
 #include "operator_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -25,11 +26,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--lax", options.lax, "address the LaxCounter (<prefix>:lax_counter)");
   app.add_flag("--json", options.json, "print one JSON object on stdout");
+  app.add_flag("--instance-aware", options.instance_aware,
+               "address the StrictInstanceAwareCounter (<prefix>:instance_aware_counter)");
 
   int exit_code = exit_ok;
   add_operator_commands(app, options, exit_code);
   add_demo_commands(app, options, exit_code);
   add_bench_command(app, options, exit_code);
+  add_instance_commands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

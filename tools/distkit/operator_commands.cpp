@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "exit_codes.hpp"
+#include "instance_commands.hpp"
 #include "json.hpp"
 #include "redis_target.hpp"
 
@@ -99,6 +100,9 @@ struct SingleKeyArguments {
 int run_single_key(const GlobalOptions& options, const SingleKeyCommand& command,
                    const SingleKeyArguments& arguments) {
   const RedisKey key(arguments.key);
+  if (options.instance_aware) {
+    return run_instance_single_key(options, command.name, key, arguments.amount);
+  }
   SelectedCounter counter(options);
   const std::int64_t result = command.apply(*counter, key, arguments.amount);
   counter.finish();
@@ -129,6 +133,7 @@ void add_single_key_command(CLI::App& app, const GlobalOptions& options, int& ex
 }
 
 int run_clear(const GlobalOptions& options) {
+  if (options.instance_aware) return run_instance_clear(options);
   SelectedCounter counter(options);
   (*counter).clear();
   std::cout << (options.json ? JsonObject().add_bool("cleared", true).str() : "cleared") << '\n';

@@ -1,0 +1,7 @@
+#include "distkit/instance_aware_counter.hpp"
+
+namespace distkit {
+
+InstanceAwareCounter::~InstanceAwareCounter() = default;
+
+}  // namespace distkit

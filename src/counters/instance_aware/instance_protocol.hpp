@@ -1,0 +1,81 @@
+// The instance-aware counters' Redis protocol, sans-IO: the names of their
+// keys, the script requests of each call and the decoding of the replies.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/reply.hpp"
+#include "client/request.hpp"
+#include "distkit/comparator.hpp"
+#include "distkit/instance_aware_counter.hpp"
+#include "distkit/redis_key.hpp"
+
+namespace distkit::detail::instance_aware {
+
+// The Redis keys of one counter, C = `<prefix>:instance_aware_counter`.
+struct Layout {
+  explicit Layout(const RedisKey& prefix);
+  std::string epoch;       // C:epoch
+  std::string instances;   // C:instances
+  std::string cumulative;  // C:cumulative
+  std::string keys;        // C:keys
+  // C:count:<instance_id>
+  std::string count(std::string_view instance_id) const;
+
+ private:
+  std::string base_;
+};
+
+// One entry of a call to the update script (instance_update.lua).
+enum class Mode { get, inc, set, set_on_instance, del, del_on_instance };
+
+struct Entry {
+  Mode mode;
+  RedisKey key;
+  CounterComparator comparator;
+  std::int64_t count;
+};
+
+// Set/del reset every instance's slice, so they declare every count hash.
+bool is_global(Mode mode) noexcept;
+
+// Which script a call runs.
+enum class Script { update, clear, clear_on_instance };
+
+// Everything one script invocation needs.
+struct Call {
+  Script script = Script::update;
+  std::vector<Entry> entries;
+  // Read the values before each entry even for an unconditional inc.
+  bool want_previous = false;
+};
+
+// What a call learnt about the other instances in earlier attempts.
+struct Attempt {
+  std::vector<std::string> dead;    // to remove in this attempt
+  std::vector<std::string> others;  // every other instance, for global writes and clear
+};
+
+// A decoded reply: the results, or the instances to declare in a new
+// attempt (nothing was changed but the heartbeat).
+struct Verdict {
+  enum class Kind { done, dead, instances };
+  Kind kind = Kind::done;
+  std::vector<std::string> ids;
+  std::vector<InstanceUpdateResult> results;  // one per entry when done
+};
+
+// The whole set of instances is needed (global writes, clear).
+bool needs_others(const Call& call) noexcept;
+
+Request make_request(const Call& call, const Attempt& attempt, const Layout& layout,
+                     const std::string& instance_id, std::chrono::milliseconds threshold);
+
+// Throws Error for error replies: Errc::overflow / Errc::redis naming the
+// entry's key, Errc::redis otherwise.
+Verdict parse_reply(const Call& call, const Layout& layout, const Reply& reply);
+
+}  // namespace distkit::detail::instance_aware

@@ -1,0 +1,55 @@
+// Shared setup of the instance-aware counter tests: counters on the test
+// Redis under a unique prefix, and the names of their Redis keys.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <distkit/distkit.hpp>
+#include <memory>
+#include <string>
+
+#include "counter_fixture.hpp"
+#include "test_env.hpp"
+
+namespace distkit::test {
+
+class InstanceAwareTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    client = Client::connect(redis_url());
+    prefix = std::make_unique<RedisKey>(unique_prefix());
+    base = prefix->str() + ":instance_aware_counter";
+    a = make();
+    b = make();
+  }
+  void TearDown() override {
+    try {
+      if (a) a->clear();
+    } catch (const Error&) {
+      // Tests that break a key on purpose clean up themselves.
+    }
+  }
+
+  std::shared_ptr<StrictInstanceAwareCounter> make(
+      std::chrono::milliseconds threshold = std::chrono::milliseconds(30000)) {
+    InstanceAwareCounterOptions options(*prefix, client);
+    options.dead_instance_threshold = threshold;
+    return StrictInstanceAwareCounter::create(options);
+  }
+
+  // redis-cli on the test Redis: an independent view.
+  std::string cli(const std::vector<std::string>& args) { return redis_cli(redis_url(), args); }
+  std::string count_key(const InstanceAwareCounter& counter) {
+    return base + ":count:" + counter.instance_id();
+  }
+
+  std::shared_ptr<Client> client;
+  std::unique_ptr<RedisKey> prefix;
+  std::string base;
+  std::shared_ptr<StrictInstanceAwareCounter> a;
+  std::shared_ptr<StrictInstanceAwareCounter> b;
+  const RedisKey key{"conns"};
+};
+
+}  // namespace distkit::test

@@ -1,0 +1,20 @@
+// `distkit demo --instance-aware`: N worker processes each hold a slice of
+// one instance-aware key; one is killed with SIGKILL midway and the
+// cumulative falls back by its slice once the dead-instance threshold has
+// passed.
+#pragma once
+
+#include "global_options.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace distkit::tools {
+
+int run_instance_demo(const GlobalOptions& options, int workers, double seconds);
+
+// Registers the hidden `instance-demo-worker` subcommand.
+void add_instance_demo_worker(CLI::App& app, const GlobalOptions& options, int& exit_code);
+
+}  // namespace distkit::tools
