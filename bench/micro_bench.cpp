@@ -3,8 +3,12 @@
 //  - LaxCounter's warm inc vs std::unordered_map<std::string,
 //    std::atomic<int64_t>> find + fetch_add (target: within 2x), on 1 and 2
 //    threads with a key each;
-//  - StrictCounter's inc: one blocking round trip;
+//  - StrictCounter's inc: one blocking round trip (one HINCRBY);
+//  - StrictCounter's inc_if whose comparator matches: one blocking round
+//    trip (one script call running one HINCRBY);
 //  - StrictCounter's inc_all of 1,000 keys: one script call.
+// The ratios against what a user would run instead (redis-benchmark, raw
+// hiredis, the reference crate's per-key script) are `distkit bench`'s.
 // Run: REDIS_URL=redis://127.0.0.1:6379 build/bench/distkit_micro_bench
 #include <benchmark/benchmark.h>
 
@@ -80,6 +84,17 @@ void BM_StrictCounterInc(benchmark::State& state) {
   counter->clear();
 }
 BENCHMARK(BM_StrictCounterInc)->UseRealTime();
+
+void BM_StrictCounterIncIf(benchmark::State& state) {
+  if (skipped_without_redis(state)) return;
+  const auto counter = distkit::StrictCounter::create({bench_prefix, shared_client()});
+  const distkit::RedisKey key("strict_if");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(counter->inc_if(key, distkit::CounterComparator::ge(0), 1));
+  }
+  counter->clear();
+}
+BENCHMARK(BM_StrictCounterIncIf)->UseRealTime();
 
 void BM_StrictCounterIncAll1000(benchmark::State& state) {
   if (skipped_without_redis(state)) return;

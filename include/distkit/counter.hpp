@@ -5,6 +5,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -42,6 +43,14 @@ struct UpdateResult {
   bool applied;
   friend bool operator==(const UpdateResult&, const UpdateResult&) = default;
 };
+
+// The most entries (keys, for get_all) one batch call takes. A StrictCounter
+// batch is one atomic step that holds Redis for its whole length, every other
+// client waiting meanwhile; at this size that stays well under the default
+// command timeout. A larger batch fails with Errc::invalid_argument before
+// anything is sent: split it into calls of at most this many entries (each
+// call then atomic on its own).
+inline constexpr std::size_t max_batch_entries = 100'000;
 
 struct KeyCount {
   RedisKey key;
@@ -96,7 +105,8 @@ class Counter {
 
   // Batches: results in input order; a key may appear several times and its
   // entries then apply one after another, in order. An empty batch returns
-  // an empty result at once.
+  // an empty result at once; one of more than max_batch_entries entries fails
+  // with Errc::invalid_argument and sends nothing.
   virtual std::vector<std::int64_t> get_all(std::span<const RedisKey> keys) = 0;
   virtual std::vector<std::int64_t> inc_all(std::span<const KeyCount> updates) = 0;
   virtual std::vector<std::int64_t> set_all(std::span<const KeyCount> updates) = 0;

@@ -7,14 +7,21 @@
 
 namespace distkit {
 
-// A Counter whose every call is one atomic Redis operation (a single command
-// or one Lua script invocation), immediately visible to every process
-// sharing the Redis.
+// A Counter whose every call is one atomic Redis operation, immediately
+// visible to every process sharing the Redis, in the cheapest exact form:
+// inc/dec/inc_if with nil are one HINCRBY, get one HGET, set one HSET,
+// get_all one HMGET, set_all one HSET; del, dec(key, INT64_MIN), the
+// conditional calls and inc_all are one small Lua script invocation each
+// (inc_all_if with only nil comparators runs as inc_all).
 //
 // Layout: hash `<prefix>:strict_counter`, field = key, value = the decimal
 // int64. Exact over the whole int64 range (values never pass through a Lua
-// number). Each batch call is one script invocation: all entries apply or
-// none, with no other client's command between them.
+// number where it could be inexact). Each batch call is one command or
+// script invocation: all entries apply or none, with no other client's
+// command between them; a batch takes at most max_batch_entries entries
+// (Errc::invalid_argument beyond, nothing sent). A failed inc_all and a
+// missed inc_if undo what they applied by the inverse increment; a key they
+// found at 0 is then left absent, which reads the same.
 //
 // Errors: Errc::overflow when a result would leave int64 (nothing changed);
 // Errc::redis when Redis rejects the command, e.g. WRONGTYPE or a field that

@@ -1,12 +1,19 @@
 // The Lua sources of the counters' scripts, embedded at build time from
-// src/counters/lua/. Every script is sent as `prelude` followed by its body.
+// src/counters/lua/. The LaxCounter's scripts are sent as `prelude` followed
+// by their body; the StrictCounter's are composed in scripts.cpp.
 #pragma once
 
 #include <string_view>
 
 namespace distkit::detail::lua {
 extern const std::string_view prelude;
-extern const std::string_view strict_update;
+extern const std::string_view strict_int64;
+extern const std::string_view strict_order;
+extern const std::string_view strict_inverse;
+extern const std::string_view strict_inc_if;
+extern const std::string_view strict_update_if;
+extern const std::string_view strict_inc_all;
+extern const std::string_view strict_dec_min;
 extern const std::string_view strict_del;
 extern const std::string_view lax_flush;
 extern const std::string_view lax_override;

@@ -17,6 +17,11 @@ std::string describe(std::string_view hash, const RedisKey& key) {
   throw Error(Errc::redis, "the value of " + describe(hash, key) + " is not a decimal int64");
 }
 
+[[noreturn]] void overflowed(std::string_view hash, const RedisKey& key) {
+  throw Error(Errc::overflow, "the update of " + describe(hash, key) +
+                                  " would leave the int64 range; nothing was changed");
+}
+
 // The entry a script error names, or nullptr.
 const RedisKey* entry_of(std::string_view text, std::string_view code,
                          std::span<const RedisKey> keys) {
@@ -32,11 +37,19 @@ const RedisKey* entry_of(std::string_view text, std::string_view code,
 
 void throw_if_error(const Reply& reply, std::string_view hash, std::span<const RedisKey> keys) {
   if (!reply.is_error()) return;
-  if (const RedisKey* key = entry_of(reply.text, "OVERFLOW", keys)) {
-    throw Error(Errc::overflow, "the update of " + describe(hash, *key) +
-                                    " would leave the int64 range; nothing was changed");
-  }
+  if (const RedisKey* key = entry_of(reply.text, "OVERFLOW", keys)) overflowed(hash, *key);
   if (const RedisKey* key = entry_of(reply.text, "NOTINT", keys)) not_an_integer(hash, *key);
+  throw Error(Errc::redis, reply.text);
+}
+
+void throw_if_command_error(const Reply& reply, std::string_view hash, const RedisKey& key) {
+  if (!reply.is_error()) return;
+  // "ERR increment or decrement would overflow", "ERR hash value is not an
+  // integer": HINCRBY refuses both before writing anything.
+  if (reply.text.find("would overflow") != std::string::npos) {
+    overflowed(hash, key);
+  }
+  if (reply.text.find("not an integer") != std::string::npos) not_an_integer(hash, key);
   throw Error(Errc::redis, reply.text);
 }
 

@@ -16,6 +16,11 @@ namespace distkit::detail {
 // become Errc::overflow / Errc::redis naming keys[i-1] of `hash`.
 void throw_if_error(const Reply& reply, std::string_view hash, std::span<const RedisKey> keys);
 
+// Throws for an error reply of a plain command on `key` of `hash`: HINCRBY's
+// overflow becomes Errc::overflow, a non-integer field Errc::redis naming
+// the key, anything else Errc::redis carrying Redis's message.
+void throw_if_command_error(const Reply& reply, std::string_view hash, const RedisKey& key);
+
 // A field's value: nil is 0, a canonical decimal int64 its value; anything
 // else throws Error{Errc::redis} naming `key`.
 std::int64_t field_value(const Reply& reply, std::string_view hash, const RedisKey& key);

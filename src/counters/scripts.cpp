@@ -1,5 +1,7 @@
 #include "counters/scripts.hpp"
 
+#include <initializer_list>
+
 #include "counters/lua_sources.hpp"
 
 namespace distkit::detail {
@@ -19,15 +21,43 @@ Script with_instance_common(std::string_view body) {
   return with_prelude(text);
 }
 
+// The StrictCounter's scripts carry only the helpers they use, not the
+// whole prelude: Redis runs every definition on every call.
+Script composed(std::initializer_list<std::string_view> parts) {
+  std::string text;
+  for (const std::string_view part : parts) {
+    if (!text.empty()) text += '\n';
+    text += part;
+  }
+  return Script(std::move(text));
+}
+
 }  // namespace
 
-const Script& strict_update_script() {
-  static const Script script = with_prelude(lua::strict_update);
+const Script& strict_inc_if_script() {
+  static const Script script =
+      composed({lua::strict_order, lua::strict_inverse, lua::strict_inc_if});
+  return script;
+}
+
+const Script& strict_update_if_script() {
+  static const Script script =
+      composed({lua::strict_int64, lua::strict_order, lua::strict_update_if});
+  return script;
+}
+
+const Script& strict_inc_all_script() {
+  static const Script script = composed({lua::strict_inverse, lua::strict_inc_all});
+  return script;
+}
+
+const Script& strict_dec_min_script() {
+  static const Script script = composed({lua::strict_dec_min});
   return script;
 }
 
 const Script& strict_del_script() {
-  static const Script script = with_prelude(lua::strict_del);
+  static const Script script = composed({lua::strict_int64, lua::strict_del});
   return script;
 }
 
@@ -75,6 +105,27 @@ std::string_view lua_operator(CounterComparator::Kind kind) noexcept {
       return "nil";
   }
   return "nil";
+}
+
+std::string_view strict_accepted_orders(CounterComparator::Kind kind) noexcept {
+  using Kind = CounterComparator::Kind;
+  switch (kind) {
+    case Kind::eq:
+      return "010";
+    case Kind::ne:
+      return "101";
+    case Kind::lt:
+      return "100";
+    case Kind::gt:
+      return "001";
+    case Kind::le:
+      return "110";
+    case Kind::ge:
+      return "011";
+    case Kind::nil:
+      return "111";
+  }
+  return "111";
 }
 
 std::string strict_hash_key(const RedisKey& prefix) {

@@ -10,10 +10,17 @@
 
 namespace distkit::detail {
 
+// The StrictCounter's scripts of the same name in src/counters/lua/, which
+// document their KEYS, ARGV and reply, each preceded by the helper files it
+// uses (strict_int64.lua, strict_order.lua, strict_inverse.lua).
+const Script& strict_inc_if_script();
+const Script& strict_update_if_script();
+const Script& strict_inc_all_script();
+const Script& strict_dec_min_script();
+const Script& strict_del_script();
+
 // Each is the prelude followed by the script of the same name in
 // src/counters/lua/, which documents its KEYS, ARGV and reply.
-const Script& strict_update_script();
-const Script& strict_del_script();
 const Script& lax_flush_script();
 const Script& lax_override_script();
 // The instance-aware counters' scripts: prelude, instance_common, then the
@@ -25,6 +32,10 @@ const Script& instance_clear_on_instance_script();
 // The scripts' spelling of a comparator: "eq", "ne", "lt", "gt", "le", "ge"
 // or "nil".
 std::string_view lua_operator(CounterComparator::Kind kind) noexcept;
+
+// strict_inc_if.lua's and strict_update_if.lua's spelling of a comparator: '1' where it accepts a
+// value below, equal to, above its operand ("100" for lt, "111" for nil).
+std::string_view strict_accepted_orders(CounterComparator::Kind kind) noexcept;
 
 // `<prefix>:strict_counter`
 std::string strict_hash_key(const RedisKey& prefix);

@@ -1,9 +1,12 @@
 #include "distkit/strict_counter.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "client/client_access.hpp"
 #include "client/request.hpp"
+#include "counters/batch_limit.hpp"
+#include "counters/decimal.hpp"
 #include "counters/operation.hpp"
 #include "counters/replies.hpp"
 #include "counters/scripts.hpp"
@@ -15,17 +18,23 @@ using detail::ReplyParser;
 using detail::Request;
 using detail::RequestBuilder;
 
-// Every call becomes an Operation: the request and how to read its reply
-// (or, for an empty batch, the result itself). The blocking and async forms
-// of each method share it.
+// Every call becomes an Operation: the request and how to read its reply,
+// or an outcome known without a round trip (an empty batch, a batch over
+// the limit). The blocking and async forms of each method share it.
+//
+// Each operation uses the cheapest exact form Redis offers (see the class
+// comment in strict_counter.hpp); the scripts in src/counters/lua/ document
+// their arguments and replies.
 class StrictCounter::Impl {
  public:
   template <class T>
   struct Operation {
-    std::optional<T> immediate;
+    std::optional<detail::Outcome<T>> immediate;
     Request request;
     ReplyParser<T> parse;
   };
+
+  enum class Mode { inc, set };
 
   explicit Impl(CounterOptions options)
       : client_(std::move(options.client)),
@@ -34,7 +43,7 @@ class StrictCounter::Impl {
 
   template <class T>
   T call(Operation<T> op) {
-    if (op.immediate) return std::move(*op.immediate);
+    if (op.immediate) return std::move(*op.immediate).value_or_throw();
     return detail::wait_for<T>([&](detail::OutcomeCallback<T> done) {
       detail::submit(*connection_, std::move(op.request), std::move(op.parse), std::move(done));
     });
@@ -43,7 +52,7 @@ class StrictCounter::Impl {
   template <class T, class Handler>
   void start(Operation<T> op, Handler handler) {
     auto done = detail::completion_for<T>(std::move(handler), connection_->executor());
-    if (op.immediate) return done({{}, {}, std::move(*op.immediate)});
+    if (op.immediate) return done(std::move(*op.immediate));
     detail::submit(*connection_, std::move(op.request), std::move(op.parse), std::move(done));
   }
 
@@ -51,13 +60,15 @@ class StrictCounter::Impl {
     return {{},
             RequestBuilder("HGET").arg(hash_).arg(key.str()).build(),
             [hash = hash_, key = std::move(key)](const Reply& reply) {
-              detail::throw_if_error(reply, hash, {});
+              detail::throw_if_command_error(reply, hash, key);
               return detail::field_value(reply, hash, key);
             }};
   }
 
   Operation<std::vector<std::int64_t>> get_all(std::vector<RedisKey> keys) const {
-    if (keys.empty()) return {std::vector<std::int64_t>{}, {}, {}};
+    if (auto shortcut = without_round_trip<std::vector<std::int64_t>>("get_all", keys.size())) {
+      return std::move(*shortcut);
+    }
     RequestBuilder builder("HMGET");
     builder.arg(hash_);
     for (const RedisKey& key : keys) builder.arg(key.str());
@@ -73,10 +84,38 @@ class StrictCounter::Impl {
             }};
   }
 
+  // HINCRBY is the whole of an increment: its reply is the exact new value,
+  // and it refuses overflow and a non-integer field without writing.
+  Operation<std::int64_t> inc(RedisKey key, std::int64_t count) const {
+    return {{},
+            RequestBuilder("HINCRBY").arg(hash_).arg(key.str()).arg(count).build(),
+            [hash = hash_, key = std::move(key)](const Reply& reply) {
+              detail::throw_if_command_error(reply, hash, key);
+              if (reply.kind != Reply::Kind::integer) detail::unexpected_reply("an integer");
+              return reply.integer;
+            }};
+  }
+
+  // -INT64_MIN does not exist, so dec(key, INT64_MIN) runs a script that
+  // adds INT64_MAX and 1 and returns the value before.
+  Operation<std::int64_t> dec(RedisKey key, std::int64_t count) const {
+    if (count != std::numeric_limits<std::int64_t>::min()) return inc(std::move(key), -count);
+    return {{},
+            RequestBuilder(detail::strict_dec_min_script(), 1).arg(hash_).arg(key.str()).build(),
+            [hash = hash_, key = std::move(key)](const Reply& reply) {
+              detail::throw_if_error(reply, hash, std::span(&key, 1));
+              const std::int64_t before = detail::field_value(reply, hash, key);
+              return exact_sum(
+                  before, -static_cast<detail::int128>(std::numeric_limits<std::int64_t>::min()));
+            }};
+  }
+
   // One HSET of every pair: Redis applies them left to right, so a repeated
   // key ends with its last count, as sequential sets would.
   Operation<std::vector<std::int64_t>> set_all(std::vector<KeyCount> updates) const {
-    if (updates.empty()) return {std::vector<std::int64_t>{}, {}, {}};
+    if (auto shortcut = without_round_trip<std::vector<std::int64_t>>("set_all", updates.size())) {
+      return std::move(*shortcut);
+    }
     RequestBuilder builder("HSET");
     builder.arg(hash_);
     std::vector<std::int64_t> counts;
@@ -91,61 +130,144 @@ class StrictCounter::Impl {
             }};
   }
 
-  enum class Mode { inc, set };
+  Operation<std::int64_t> set(RedisKey key, std::int64_t count) const {
+    return {{},
+            RequestBuilder("HSET").arg(hash_).arg(key.str()).arg(count).build(),
+            [hash = hash_, key = std::move(key), count](const Reply& reply) {
+              detail::throw_if_command_error(reply, hash, key);
+              return count;
+            }};
+  }
 
-  // Runs the update script over `updates` in order; one result per entry.
-  Operation<std::vector<UpdateResult>> update(Mode mode,
-                                              std::vector<ConditionalUpdate> updates) const {
-    if (updates.empty()) return {std::vector<UpdateResult>{}, {}, {}};
-    RequestBuilder builder(detail::strict_update_script(), 1);
-    builder.arg(hash_).arg(mode == Mode::inc ? "inc" : "set");
+  Operation<std::vector<std::int64_t>> inc_all(std::vector<KeyCount> updates) const {
+    if (auto shortcut = without_round_trip<std::vector<std::int64_t>>("inc_all", updates.size())) {
+      return std::move(*shortcut);
+    }
+    RequestBuilder builder(detail::strict_inc_all_script(), 1);
+    builder.arg(hash_);
     std::vector<RedisKey> keys;
     keys.reserve(updates.size());
-    for (ConditionalUpdate& update : updates) {
-      builder.arg(update.key.str())
-          .arg(detail::lua_operator(update.comparator.kind()))
-          .arg(update.comparator.operand())
-          .arg(update.count);
+    for (KeyCount& update : updates) {
+      builder.arg(update.key.str()).arg(update.count);
       keys.push_back(std::move(update.key));
     }
     return {{}, builder.build(), [hash = hash_, keys = std::move(keys)](const Reply& reply) {
               detail::throw_if_error(reply, hash, keys);
-              const auto& elements = detail::array_of(reply, keys.size() * 3);
+              const auto& elements = detail::array_of(reply, keys.size());
+              std::vector<std::int64_t> values;
+              values.reserve(keys.size());
+              for (std::size_t i = 0; i < keys.size(); ++i) {
+                values.push_back(exact_value(elements[i], hash, keys[i]));
+              }
+              return values;
+            }};
+  }
+
+  // The conditional calls: the script reports the value each comparator saw
+  // and whether the entry applied, and the value after each entry follows
+  // from them exactly.
+  Operation<std::vector<UpdateResult>> update_if(Mode mode,
+                                                 std::vector<ConditionalUpdate> updates) const {
+    const std::string_view name = mode == Mode::inc ? "inc_all_if" : "set_all_if";
+    if (auto shortcut = without_round_trip<std::vector<UpdateResult>>(name, updates.size())) {
+      return std::move(*shortcut);
+    }
+    if (mode == Mode::inc && std::ranges::all_of(updates, [](const ConditionalUpdate& update) {
+          return update.comparator.kind() == CounterComparator::Kind::nil;
+        })) {
+      return unconditional_inc_all(std::move(updates));
+    }
+    RequestBuilder builder(detail::strict_update_if_script(), 1);
+    builder.arg(hash_).arg(mode == Mode::inc ? "inc" : "set");
+    std::vector<RedisKey> keys;
+    std::vector<std::int64_t> counts;
+    keys.reserve(updates.size());
+    counts.reserve(updates.size());
+    for (ConditionalUpdate& update : updates) {
+      builder.arg(update.key.str())
+          .arg(detail::strict_accepted_orders(update.comparator.kind()))
+          .arg(update.comparator.operand())
+          .arg(update.count);
+      keys.push_back(std::move(update.key));
+      counts.push_back(update.count);
+    }
+    return {{},
+            builder.build(),
+            [hash = hash_, mode, keys = std::move(keys),
+             counts = std::move(counts)](const Reply& reply) {
+              detail::throw_if_error(reply, hash, keys);
+              const auto& elements = detail::array_of(reply, keys.size() * 2);
               std::vector<UpdateResult> results;
               results.reserve(keys.size());
               for (std::size_t i = 0; i < keys.size(); ++i) {
-                results.push_back({detail::field_value(elements[3 * i], hash, keys[i]),
-                                   detail::field_value(elements[3 * i + 1], hash, keys[i]),
-                                   detail::flag(elements[3 * i + 2])});
+                const std::int64_t previous = detail::field_value(elements[2 * i], hash, keys[i]);
+                const bool applied = applied_flag(elements[2 * i + 1]);
+                std::int64_t value = previous;
+                if (applied) value = mode == Mode::inc ? exact_sum(previous, counts[i]) : counts[i];
+                results.push_back({value, previous, applied});
               }
               return results;
             }};
   }
 
-  Operation<std::vector<std::int64_t>> inc_all(std::vector<KeyCount> updates) const {
-    return values_of(update(Mode::inc, unconditional(std::move(updates))));
+  // inc_all_if whose comparators are all nil is inc_all, which reads
+  // nothing: the value before each entry is its value after minus its
+  // count, exactly, as no entry overflowed.
+  Operation<std::vector<UpdateResult>> unconditional_inc_all(
+      std::vector<ConditionalUpdate> updates) const {
+    std::vector<KeyCount> increments;
+    std::vector<std::int64_t> counts;
+    increments.reserve(updates.size());
+    counts.reserve(updates.size());
+    for (ConditionalUpdate& update : updates) {
+      counts.push_back(update.count);
+      increments.push_back({std::move(update.key), update.count});
+    }
+    return map(inc_all(std::move(increments)), [counts = std::move(counts)](
+                                                   std::vector<std::int64_t> values) {
+      std::vector<UpdateResult> results;
+      results.reserve(values.size());
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        results.push_back(
+            {values[i], exact_sum(values[i], -static_cast<detail::int128>(counts[i])), true});
+      }
+      return results;
+    });
   }
 
-  Operation<std::int64_t> inc(RedisKey key, std::int64_t count) const {
-    return last_value(inc_all(one(std::move(key), count)));
-  }
-
-  // -INT64_MIN does not exist, so dec(key, INT64_MIN) adds INT64_MAX and
-  // then 1 within the same script call.
-  Operation<std::int64_t> dec(RedisKey key, std::int64_t count) const {
-    if (count != std::numeric_limits<std::int64_t>::min()) return inc(std::move(key), -count);
-    return last_value(inc_all({{key, std::numeric_limits<std::int64_t>::max()}, {key, 1}}));
-  }
-
+  // An unconditional inc_if is a plain HINCRBY: the value before is the
+  // value after minus the count, exactly, as HINCRBY did not overflow.
+  // Another inc_if is strict_inc_if.lua, which increments first and undoes
+  // only on a miss; set_if is strict_update_if.lua.
   Operation<UpdateResult> update_one(Mode mode, RedisKey key, CounterComparator cmp,
                                      std::int64_t count) const {
-    std::vector<ConditionalUpdate> updates;
-    updates.push_back({std::move(key), cmp, count});
-    return first(update(mode, std::move(updates)));
-  }
-
-  Operation<std::int64_t> set(RedisKey key, std::int64_t count) const {
-    return last_value(set_all(one(std::move(key), count)));
+    if (mode == Mode::inc && cmp.kind() == CounterComparator::Kind::nil) {
+      return map(inc(std::move(key), count), [count](std::int64_t value) {
+        return UpdateResult{value, exact_sum(value, -static_cast<detail::int128>(count)), true};
+      });
+    }
+    if (mode == Mode::set) {
+      std::vector<ConditionalUpdate> updates;
+      updates.push_back({std::move(key), cmp, count});
+      return map(update_if(mode, std::move(updates)),
+                 [](std::vector<UpdateResult> results) { return results.front(); });
+    }
+    return {
+        {},
+        RequestBuilder(detail::strict_inc_if_script(), 1)
+            .arg(hash_)
+            .arg(key.str())
+            .arg(detail::strict_accepted_orders(cmp.kind()))
+            .arg(cmp.operand())
+            .arg(count)
+            .build(),
+        [hash = hash_, key = std::move(key), count](const Reply& reply) {
+          detail::throw_if_error(reply, hash, std::span(&key, 1));
+          // The value before; a status reply when the comparator missed.
+          const bool applied = reply.kind != Reply::Kind::status;
+          const std::int64_t previous = exact_value(reply, hash, key);
+          return UpdateResult{applied ? exact_sum(previous, count) : previous, previous, applied};
+        }};
   }
 
   Operation<std::int64_t> del(RedisKey key) const {
@@ -165,28 +287,49 @@ class StrictCounter::Impl {
   }
 
  private:
-  static std::vector<KeyCount> one(RedisKey key, std::int64_t count) {
-    std::vector<KeyCount> updates;
-    updates.push_back({std::move(key), count});
-    return updates;
+  // The outcome of a batch of `size` entries that needs no round trip: an
+  // empty result, or Errc::invalid_argument over max_batch_entries.
+  template <class T>
+  static std::optional<Operation<T>> without_round_trip(std::string_view name, std::size_t size) {
+    if (size == 0) return Operation<T>{detail::Outcome<T>{}, {}, {}};
+    try {
+      detail::check_batch_size(name, size);
+    } catch (const Error& e) {
+      return Operation<T>{detail::Outcome<T>::failure(e), {}, {}};
+    }
+    return std::nullopt;
   }
 
-  static std::vector<ConditionalUpdate> unconditional(std::vector<KeyCount> updates) {
-    std::vector<ConditionalUpdate> conditional;
-    conditional.reserve(updates.size());
-    for (KeyCount& update : updates) {
-      conditional.push_back({std::move(update.key), CounterComparator::nil(), update.count});
+  // a + b, which the caller knows to fit int64 because Redis computed the
+  // same sum without overflowing.
+  static std::int64_t exact_sum(detail::int128 a, detail::int128 b) {
+    const detail::int128 sum = a + b;
+    if (!detail::fits_int64(sum)) detail::unexpected_reply("a value that fits int64");
+    return static_cast<std::int64_t>(sum);
+  }
+
+  // A value a script returns: an integer where a Lua number holds it
+  // exactly (below 2^53 in magnitude), else the field's text.
+  static std::int64_t exact_value(const Reply& reply, std::string_view hash, const RedisKey& key) {
+    if (reply.kind == Reply::Kind::integer) return reply.integer;
+    return detail::field_value(reply, hash, key);
+  }
+
+  static bool applied_flag(const Reply& reply) {
+    if (reply.kind != Reply::Kind::integer || (reply.integer != 0 && reply.integer != 1)) {
+      detail::unexpected_reply("a 0/1 flag");
     }
-    return conditional;
+    return reply.integer == 1;
   }
 
   // Operation<A> whose parsed result goes through `transform`.
-  template <class A, class Transform>
-  static auto map(Operation<A> op, Transform transform) {
-    using B = std::invoke_result_t<Transform, A>;
+  template <class A, class Transform, class B = std::invoke_result_t<Transform, A>>
+  static Operation<B> map(Operation<A> op, Transform transform) {
     Operation<B> mapped;
     if (op.immediate) {
-      mapped.immediate = transform(std::move(*op.immediate));
+      mapped.immediate =
+          detail::Outcome<B>{op.immediate->error, std::move(op.immediate->message),
+                             op.immediate->error ? B{} : transform(std::move(op.immediate->value))};
       return mapped;
     }
     mapped.request = std::move(op.request);
@@ -194,23 +337,6 @@ class StrictCounter::Impl {
       return transform(parse(reply));
     };
     return mapped;
-  }
-
-  static Operation<std::vector<std::int64_t>> values_of(Operation<std::vector<UpdateResult>> op) {
-    return map(std::move(op), [](std::vector<UpdateResult> results) {
-      std::vector<std::int64_t> values;
-      values.reserve(results.size());
-      for (const UpdateResult& result : results) values.push_back(result.value);
-      return values;
-    });
-  }
-
-  static Operation<std::int64_t> last_value(Operation<std::vector<std::int64_t>> op) {
-    return map(std::move(op), [](std::vector<std::int64_t> values) { return values.back(); });
-  }
-
-  static Operation<UpdateResult> first(Operation<std::vector<UpdateResult>> op) {
-    return map(std::move(op), [](std::vector<UpdateResult> results) { return results.front(); });
   }
 
   std::shared_ptr<Client> client_;  // keeps the connection's I/O thread alive
@@ -270,10 +396,10 @@ std::vector<std::int64_t> StrictCounter::set_all(std::span<const KeyCount> updat
   return impl_->call(impl_->set_all(copy(updates)));
 }
 std::vector<UpdateResult> StrictCounter::inc_all_if(std::span<const ConditionalUpdate> updates) {
-  return impl_->call(impl_->update(Impl::Mode::inc, copy(updates)));
+  return impl_->call(impl_->update_if(Impl::Mode::inc, copy(updates)));
 }
 std::vector<UpdateResult> StrictCounter::set_all_if(std::span<const ConditionalUpdate> updates) {
-  return impl_->call(impl_->update(Impl::Mode::set, copy(updates)));
+  return impl_->call(impl_->update_if(Impl::Mode::set, copy(updates)));
 }
 
 void StrictCounter::initiate_inc(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) {
@@ -316,11 +442,11 @@ void StrictCounter::initiate_set_all(std::vector<KeyCount> updates,
 }
 void StrictCounter::initiate_inc_all_if(std::vector<ConditionalUpdate> updates,
                                         Handler<std::vector<UpdateResult>> handler) {
-  impl_->start(impl_->update(Impl::Mode::inc, std::move(updates)), std::move(handler));
+  impl_->start(impl_->update_if(Impl::Mode::inc, std::move(updates)), std::move(handler));
 }
 void StrictCounter::initiate_set_all_if(std::vector<ConditionalUpdate> updates,
                                         Handler<std::vector<UpdateResult>> handler) {
-  impl_->start(impl_->update(Impl::Mode::set, std::move(updates)), std::move(handler));
+  impl_->start(impl_->update_if(Impl::Mode::set, std::move(updates)), std::move(handler));
 }
 
 }  // namespace distkit

@@ -244,13 +244,13 @@ TEST_F(ContractTest, ManyThreadsOnOneKeyGiveAnExactTotal) {
 }
 
 TEST_F(ContractTest, LargeBatch) {
-  // 100,000 entries keep Redis busy for about half a second (more under
+  // max_batch_entries (100,000) entries keep Redis busy for about half a second (more under
   // sanitizers): this runs on a Redis of its own, so that tests running in
   // parallel do not time out behind it, with a longer command timeout.
   RedisServer server;
   auto big =
       make_counter<Flavour>(*prefix, connect_with_timeout(server.url(), std::chrono::seconds(10)));
-  constexpr int size = 100000;
+  constexpr int size = static_cast<int>(max_batch_entries);  // the largest batch allowed
   std::vector<KeyCount> updates;
   std::vector<RedisKey> keys;
   updates.reserve(size);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests of the counters' Lua scripts, run by Redis itself through redis-cli,
-# each sent as prelude + newline + body exactly as the library sends it.
+# each composed exactly as the library sends it (see source_of).
 # Needs REDIS_URL; every key made lives under a per-process prefix and is
 # deleted on exit.
 set -uo pipefail
@@ -23,9 +23,19 @@ trap cleanup EXIT
 # (--no-raw so that errors can be told from strings.)
 cli() {
   redis-cli -u "$REDIS_URL" --no-raw "$@" |
-    sed -E '/^\([0-9.]+s\)$/d; s/^ *[0-9]+\) //; s/^"(.*)"$/\1/; s/\\"/"/g'
+    sed -E '/^\([0-9.]+s\)$/d; s/^ *[0-9]+\) //; s/^\(integer\) //; s/^"(.*)"$/\1/; s/\\"/"/g'
 }
-source_of() { cat "$lua_dir/prelude.lua"; echo; cat "$lua_dir/$1.lua"; }
+# As src/counters/scripts.cpp composes them.
+source_of() {
+  case $1 in
+    lax_*) cat "$lua_dir/prelude.lua"; echo ;;
+    strict_del) cat "$lua_dir/strict_int64.lua"; echo ;;
+    strict_inc_if) cat "$lua_dir/strict_order.lua"; echo; cat "$lua_dir/strict_inverse.lua"; echo ;;
+    strict_inc_all) cat "$lua_dir/strict_inverse.lua"; echo ;;
+    strict_update_if) cat "$lua_dir/strict_int64.lua"; echo; cat "$lua_dir/strict_order.lua"; echo ;;
+  esac
+  cat "$lua_dir/$1.lua"
+}
 
 # run <script> <numkeys> <keys and args...>: the reply on one line.
 run() {
@@ -71,38 +81,73 @@ for bad in -0 +1 007 ' 1' '1 ' 1.0 1e3 '' - abc 9223372036854775808 -92233720368
   99999999999999999999; do
   for mode in inc set; do
     reset "$H" a 5 b "$bad"
-    check '(error) NOTINT 2' strict_update 1 "$H" $mode a nil 0 7 b nil 0 1
+    check '(error) NOTINT 2' strict_update_if 1 "$H" $mode a 111 0 7 b 111 0 1
     expect_hash "$H" "$mode over '$bad'" "a=5 b=$bad"
   done
+  check '(error) NOTINT 2' strict_inc_all 1 "$H" a 7 b 1
+  check '(error) NOTINT 1' strict_inc_if 1 "$H" b 111 0 1
   check '(error) NOTINT 1' strict_del 1 "$H" b
+  check '(error) NOTINT 1' strict_dec_min 1 "$H" b
   check '(error) NOTINT 2' lax_override 1 "$H" set a nil 0 0 9 b nil 0 0 9
   check '(error) NOTINT 2' lax_override 1 "$H" del a b
   expect_hash "$H" "after NOTINT on '$bad'" "a=5 b=$bad"
 done
 reset "$H" a $MAX b $MIN c 0 d -1
-check "$MAX $MAX 1 $MIN $MIN 1 0 0 1 -1 -1 1" strict_update 1 "$H" inc a nil 0 0 b nil 0 0 c nil 0 0 d nil 0 0
-check '(error) ERR distkit: malformed entry 2' strict_update 1 "$H" set a nil 0 1 b bogus 0 1
-check '(error) ERR distkit: malformed arguments' strict_update 1 "$H" inc a nil 0
+check "$MAX 1 $MIN 1 0 1 -1 1" strict_update_if 1 "$H" inc a 111 0 0 b 111 0 0 c 111 0 0 d 111 0 0
+check "$MAX $MIN 0 -1" strict_inc_all 1 "$H" a 0 b 0 c 0 d 0
+check '(error) ERR distkit: malformed arguments' strict_update_if 1 "$H" inc a 111 0
+check '(error) ERR distkit: malformed arguments' strict_inc_all 1 "$H" a 1 b
 expect_hash "$H" "after malformed calls" "a=$MAX b=$MIN c=0 d=-1"
+
+# inc_if_outcome <field> <orders> <operand> <amount>: "applied" or "missed"
+# (from the reply's type: an integer or string when applied, a status reply
+# when not), the value before, and the field after ("-" when absent).
+inc_if_outcome() {
+  local reply outcome before
+  reply=$(redis-cli -u "$REDIS_URL" --no-raw EVAL "$(source_of strict_inc_if)" 1 "$H" "$@")
+  case $reply in
+    '(error)'*) echo "$reply"; return ;;
+    '(integer) '*) outcome=applied before=${reply#(integer) } ;;
+    '"'*) outcome=applied before=${reply//\"/} ;;
+    *) outcome=missed before=$reply ;;
+  esac
+  local after
+  after=$(redis-cli -u "$REDIS_URL" --no-raw HGET "$H" "$1")
+  [[ $after == '(nil)' ]] && after=- || after=${after//\"/}
+  echo "$outcome $before $after"
+}
 
 # --- comparators, compared as decimal strings -----------------------------
 # Each row: current value ("-" = absent), operand, then whether eq ne lt gt
-# le ge nil match. One call tests all seven ops on seven copies of the value.
+# le ge nil match. One call tests all seven on seven copies of the value.
 ops=(eq ne lt gt le ge nil)
+declare -A orders=([eq]=010 [ne]=101 [lt]=100 [gt]=001 [le]=110 [ge]=011 [nil]=111)
 while read -r current operand bits; do
   [[ -z "$current" || "$current" == '#' ]] && continue
   args=() fields=()
   for op in "${ops[@]}"; do
     [[ "$current" != - ]] && fields+=("$op" "$current")
-    args+=("$op" "$op" "$operand" 42)
+    args+=("$op" "${orders[$op]}" "$operand" 42)
   done
   reset "$H" "${fields[@]}"
   [[ "$current" == - ]] && before=0 || before=$current
   expected=()
+  for bit in $bits; do expected+=("$before" "$bit"); done
+  check "${expected[*]}" strict_update_if 1 "$H" set "${args[@]}"
+  # strict_inc_if, one op at a time; the amount moves towards 0 so that it
+  # never overflows.
+  ((before < 0)) && amount=1 || amount=-1
+  i=0
   for bit in $bits; do
-    if ((bit)); then expected+=(42 "$before" 1); else expected+=("$before" "$before" 0); fi
+    op=${ops[$i]} i=$((i + 1))
+    reset "$H" "${fields[@]}"
+    if ((bit)); then
+      want="applied $before $((before + amount))"
+    else
+      want="missed $before $([[ $before == 0 ]] && echo - || echo "$before")"
+    fi
+    expect "inc_if $op $operand on $current" "$want" "$(inc_if_outcome "$op" "${orders[$op]}" "$operand" $amount)"
   done
-  check "${expected[*]}" strict_update 1 "$H" set "${args[@]}"
 done <<'ROWS'
 # current            operand               eq ne lt gt le ge nil
 9007199254740993     9007199254740992      0  1  0  1  0  1  1
@@ -122,38 +167,101 @@ done <<'ROWS'
 -9223372036854775808 9223372036854775807   0  1  1  0  1  0  1
 -9223372036854775808 -9223372036854775808  1  0  0  0  1  1  1
 9223372036854775807  9223372036854775806   0  1  0  1  0  1  1
+1000000000000000000  999999999999999999    0  1  0  1  0  1  1
 ROWS
 
-# --- strict_update: arithmetic, overflow, duplicates ----------------------
+# --- strict_update_if: arithmetic, overflow, duplicates -------------------
 reset "$H" a 9007199254740992 b 9223372036854775806
-check '9007199254740993 9007199254740992 1 9223372036854775807 9223372036854775806 1' \
-  strict_update 1 "$H" inc a nil 0 1 b nil 0 1
+check '9007199254740992 1 9223372036854775806 1' strict_update_if 1 "$H" inc a 111 0 1 b 111 0 1
+expect_hash "$H" "inc beyond 2^53" "a=9007199254740993 b=$MAX"
+# A repeated field compares against the exact value after the earlier entry,
+# read back as a string beyond 2^53 and formatted from the number below it.
+check '9007199254740993 1 9007199254740994 1 9007199254740995 0' strict_update_if 1 "$H" inc \
+  a 111 0 1 a 010 9007199254740994 1 a 010 9007199254740994 1
+reset "$H" a 5
+check '5 1 6 1 7 0' strict_update_if 1 "$H" inc a 111 0 1 a 010 6 1 a 010 6 1
 for mode in inc set; do
   reset "$H"
-  check '0 0 0' strict_update 1 "$H" $mode a eq 1 5
+  check '0 0' strict_update_if 1 "$H" $mode a 010 1 5
   expect_hash "$H" "$mode not matched writes nothing" '(empty)'
 done
 reset "$H"
-check '1 0 1 11 1 1 111 11 1 111 111 0' strict_update 1 "$H" inc a nil 0 1 a eq 1 10 a eq 11 100 a eq 1 5
-check '5 111 1 6 5 1 6 6 0' strict_update 1 "$H" set a nil 0 5 a eq 5 6 a lt 6 7
+check '0 1 1 1 11 1 111 0' strict_update_if 1 "$H" inc a 111 0 1 a 010 1 10 a 010 11 100 a 010 1 5
+check '111 1 5 1 6 0' strict_update_if 1 "$H" set a 111 0 5 a 010 5 6 a 100 6 7
+expect_hash "$H" "after set duplicates" "a=6"
 reset "$H" a 1 b $MAX m $MIN
-check '(error) OVERFLOW 5' strict_update 1 "$H" inc a nil 0 5 a nil 0 5 c nil 0 3 b nil 0 -1 b nil 0 2
-expect_hash "$H" "undo after OVERFLOW" "a=1 b=$MAX m=$MIN"
-check '(error) OVERFLOW 3' strict_update 1 "$H" inc a nil 0 1 c nil 0 1 m nil 0 -1
-expect_hash "$H" "undo after underflow" "a=1 b=$MAX m=$MIN"
-check '(error) ERR distkit: malformed entry 3' strict_update 1 "$H" set a nil 0 7 n nil 0 7 a bogus 0 1
-expect_hash "$H" "a malformed entry undoes the call" "a=1 b=$MAX m=$MIN"
+check '(error) OVERFLOW 5' strict_update_if 1 "$H" inc a 111 0 5 a 111 0 5 c 111 0 3 b 111 0 -1 b 111 0 2
+expect_hash "$H" "restore after OVERFLOW" "a=1 b=$MAX m=$MIN"
+check '(error) OVERFLOW 3' strict_update_if 1 "$H" inc a 111 0 1 c 111 0 1 m 111 0 -1
+expect_hash "$H" "restore after underflow" "a=1 b=$MAX m=$MIN"
 redis-cli -u "$REDIS_URL" HSET "$H" x junk >/dev/null
-check '(error) NOTINT 4' strict_update 1 "$H" set a nil 0 7 n nil 0 7 a nil 0 8 x nil 0 1
-expect_hash "$H" "undo of set after NOTINT" "a=1 b=$MAX m=$MIN x=junk"
+check '(error) NOTINT 4' strict_update_if 1 "$H" set a 111 0 7 n 111 0 7 a 111 0 8 x 111 0 1
+expect_hash "$H" "NOTINT is found before any write" "a=1 b=$MAX m=$MIN x=junk"
 redis-cli -u "$REDIS_URL" SET "$prefix:string" v >/dev/null
-actual=$(run strict_update 1 "$prefix:string" inc a nil 0 1)
-expect "WRONGTYPE surfaces" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
+actual=$(run strict_update_if 1 "$prefix:string" inc a 111 0 1)
+expect "WRONGTYPE surfaces (update_if)" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
+
+# --- strict_inc_if: one HINCRBY on a match, undone on a miss --------------
+reset "$H" f $MAX
+expect "inc_if overflow on a match" '(error) OVERFLOW 1' "$(inc_if_outcome f 011 0 1)"
+expect "inc_if overflow on a miss" "missed $MAX $MAX" "$(inc_if_outcome f 100 0 1)"
+reset "$H" f $MIN
+expect "inc_if underflow on a match" '(error) OVERFLOW 1' "$(inc_if_outcome f 010 $MIN -1)"
+expect_hash "$H" "after inc_if overflow" "f=$MIN"
+reset "$H" f 9007199254740992
+expect "inc_if beyond 2^53, match" "applied 9007199254740992 9007199254740993" \
+  "$(inc_if_outcome f 010 9007199254740992 1)"
+expect "inc_if beyond 2^53, miss" "missed 9007199254740993 9007199254740993" \
+  "$(inc_if_outcome f 010 9007199254740992 1)"
+reset "$H" f 5
+expect "inc_if of INT64_MIN, miss" "missed 5 5" "$(inc_if_outcome f 100 0 $MIN)"
+expect "inc_if of INT64_MIN, match" "applied 5 -9223372036854775803" "$(inc_if_outcome f 011 0 $MIN)"
+reset "$H" f -9007199254740990
+expect "inc_if of an amount beyond 2^53, miss" "missed -9007199254740990 -9007199254740990" \
+  "$(inc_if_outcome f 001 0 9007199254740993)"
+expect "inc_if of an amount beyond 2^53, match" "applied -9007199254740990 3" \
+  "$(inc_if_outcome f 011 -9007199254740990 9007199254740993)"
+reset "$H" f 0
+expect "inc_if miss on a field at 0 leaves it absent" "missed 0 -" "$(inc_if_outcome f 001 0 1)"
+expect "inc_if of 0 on an absent field stores 0" "applied 0 0" "$(inc_if_outcome f 111 0 0)"
+expect "inc_if of 0, miss" "missed 0 -" "$(inc_if_outcome f 001 0 0)"
+redis-cli -u "$REDIS_URL" SET "$prefix:string" v >/dev/null
+actual=$(run strict_inc_if 1 "$prefix:string" a 111 0 1)
+expect "WRONGTYPE surfaces (inc_if)" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
+
+# --- strict_inc_all: values, read-back beyond 2^53, undo ------------------
+reset "$H" a 9007199254740991 b -9007199254740991
+check "9007199254740992 -9007199254740992 9007199254740993 5" \
+  strict_inc_all 1 "$H" a 1 b -1 a 1 c 5
+reset "$H" a 1 b $MAX m $MIN
+check '(error) OVERFLOW 5' strict_inc_all 1 "$H" a 5 a 5 c 3 b -1 b 2
+expect_hash "$H" "undo after OVERFLOW" "a=1 b=$MAX m=$MIN"
+check '(error) OVERFLOW 4' strict_inc_all 1 "$H" a 0 a $MIN c 1 m -1
+expect_hash "$H" "undo of INT64_MIN and 0 amounts" "a=1 b=$MAX m=$MIN"
+check '(error) OVERFLOW 2' strict_inc_all 1 "$H" b $MIN m $MIN
+expect_hash "$H" "undo of an INT64_MIN amount on MAX" "a=1 b=$MAX m=$MIN"
+# A field found at 0 is left absent by the undo: both read as 0.
+reset "$H" z 0 a $MAX
+check '(error) OVERFLOW 3' strict_inc_all 1 "$H" z 7 z -7 a 1
+expect_hash "$H" "undo deletes a field found at 0" "a=$MAX"
+redis-cli -u "$REDIS_URL" HSET "$H" x junk >/dev/null
+check '(error) NOTINT 3' strict_inc_all 1 "$H" a -1 n 1 x 1
+expect_hash "$H" "undo after NOTINT" "a=$MAX x=junk"
+actual=$(run strict_inc_all 1 "$prefix:string" a 1)
+expect "WRONGTYPE surfaces (inc_all)" WRONGTYPE "$(grep -o WRONGTYPE <<<"$actual")"
+
+# --- strict_dec_min: adds 2^63 ----------------------------------------------
+reset "$H" a -1 b $MIN c 0 d 5 e -9007199254740993
+check -1 strict_dec_min 1 "$H" a
+check $MIN strict_dec_min 1 "$H" b
+check -9007199254740993 strict_dec_min 1 "$H" e
+for field in c d n; do check '(error) OVERFLOW 1' strict_dec_min 1 "$H" $field; done
+expect_hash "$H" "after strict_dec_min" "a=$MAX b=0 c=0 d=5 e=9214364837600034815"
 
 # --- strict_del -----------------------------------------------------------
 reset "$H" a $MAX b x c $MIN
 check $MAX strict_del 1 "$H" a
-check 0 strict_del 1 "$H" a
+check '(nil)' strict_del 1 "$H" a
 check $MIN strict_del 1 "$H" c
 check '(error) NOTINT 1' strict_del 1 "$H" b
 expect_hash "$H" "after strict_del" "b=x"
@@ -213,17 +321,17 @@ expect_hash "$H" "after override del" "b=2"
 
 # --- 100,000 entries in one call ------------------------------------------
 # Too many arguments for a command line, so the command goes through stdin.
-sha=$(redis-cli -u "$REDIS_URL" SCRIPT LOAD "$(source_of strict_update)")
+sha=$(redis-cli -u "$REDIS_URL" SCRIPT LOAD "$(source_of strict_inc_all)")
 batch() { # batch <last amount>: 99,999 increments of 1 over 1,000 fields, then one more
   awk -v sha="$sha" -v h="$H" -v last="$1" 'BEGIN {
-    printf "EVALSHA %s 1 %s inc", sha, h
-    for (i = 0; i < 99999; i++) printf " f%d nil 0 1", i % 1000
-    printf " f999 nil 0 %s\n", last }' | cli
+    printf "EVALSHA %s 1 %s", sha, h
+    for (i = 0; i < 99999; i++) printf " f%d 1", i % 1000
+    printf " f999 %s\n", last }' | cli
 }
 reset "$H"
 out=$(batch 1)
-expect "100,000 entries: reply size" 300000 "$(wc -l <<<"$out")"
-expect "100,000 entries: last entry" "100 99 1" "$(tail -3 <<<"$out" | paste -sd' ' -)"
+expect "100,000 entries: reply size" 100000 "$(wc -l <<<"$out")"
+expect "100,000 entries: last entry" "100" "$(tail -1 <<<"$out")"
 expect "100,000 entries: fields" 1000 "$(redis-cli -u "$REDIS_URL" HLEN "$H")"
 expect "100,000 entries: overflow" '(error) OVERFLOW 100000' "$(batch $MAX)"
 expect "100,000 entries: undone" '1000 100 100' \

@@ -11,6 +11,7 @@
 #include <latch>
 #include <limits>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "in_flight.hpp"
@@ -18,6 +19,7 @@
 #include "number_format.hpp"
 #include "raw_redis.hpp"
 #include "redis_benchmark.hpp"
+#include "redis_cpu.hpp"
 #include "script_stats.hpp"
 
 namespace distkit::tools {
@@ -26,12 +28,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Milliseconds = std::chrono::duration<double, std::milli>;
 
-// The baselines' StrictCounter::inc: one script call that increments one
-// hash field and returns the new value. Written here rather than borrowed
-// from the library, so the baselines show what a hand-rolled counter costs.
-constexpr std::string_view baseline_inc_script =
-    "return redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])";
+// The reference crate's method, reproduced as the baseline of the
+// conditional and batch rows: one script call per key that reads the value,
+// checks the comparator, increments, and returns (new, old) as the Rust
+// distkit's inc_if does. Written for this bench (neither the library's
+// scripts nor the Rust distkit's); like the latter it computes with Lua
+// numbers. ARGV: field, op ("nil", "eq", ... "ge"), operand, count.
+constexpr std::string_view reference_script = R"lua(
+local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local op, operand = ARGV[2], tonumber(ARGV[3])
+local matches = op == 'nil'
+  or (op == 'eq' and old == operand) or (op == 'ne' and old ~= operand)
+  or (op == 'lt' and old < operand) or (op == 'le' and old <= operand)
+  or (op == 'gt' and old > operand) or (op == 'ge' and old >= operand)
+local new = old
+if matches then new = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[4]) end
+return {new, old}
+)lua";
 constexpr int batch_keys = 1000;
+constexpr int conditional_callers = 64;
 constexpr int concurrency_levels[] = {1, 4, 16, 64, 256};
 constexpr int memory_chunk = 10'000;
 // Memory keys are "m" + 9 digits, 10 bytes: short enough for std::string's
@@ -39,6 +54,16 @@ constexpr int memory_chunk = 10'000;
 constexpr std::size_t memory_key_length = 10;
 // No background flush during a measurement that flushes by itself.
 constexpr std::chrono::hours no_background_flush{1};
+
+// The bench sends large requests (first touches of 10,000 keys, flushes of
+// 100,000) and may share the machine with other work: a generous command
+// timeout keeps a slow moment from failing the whole run.
+ClientOptions bench_client_options(const std::string& url) {
+  ClientOptions options;
+  options.url = url;
+  options.command_timeout = std::chrono::seconds(10);
+  return options;
+}
 
 // "m000000042" for 42.
 std::string memory_key(int index) {
@@ -69,6 +94,17 @@ struct Costs {
     wall_ms.push_back(round.first.count());
     redis_ms.push_back(static_cast<double>(round.second.micros) / 1000);
     script_calls.push_back(static_cast<double>(round.second.calls));
+  }
+};
+
+// Wall time of repeated rounds, and the Redis CPU they took in total.
+struct TimedRounds {
+  std::vector<double> wall_ms;
+  double redis_cpu_seconds = 0;
+
+  // Redis CPU microseconds per operation, for `operations` per round.
+  double cpu_us_per_op(int operations) const {
+    return redis_cpu_seconds * 1e6 / (static_cast<double>(wall_ms.size()) * operations);
   }
 };
 
@@ -110,10 +146,10 @@ class BenchRun {
         endpoint_(RedisEndpoint::parse(target.url)),
         prefix_(target.prefix),
         strict_hash_(target.prefix + ":strict_counter"),
-        client_(Client::connect(target.url)),
+        client_(Client::connect(bench_client_options(target.url))),
         strict_(StrictCounter::create({prefix_, client_})),
         raw_(endpoint_),
-        baseline_sha_(raw_.query({"SCRIPT", "LOAD", std::string(baseline_inc_script)})) {}
+        reference_sha_(raw_.query({"SCRIPT", "LOAD", std::string(reference_script)})) {}
 
   // The bench's keys are its own; leave nothing behind, even after a failure.
   ~BenchRun() {
@@ -138,6 +174,8 @@ class BenchRun {
       steps.emplace_back("strict throughput, " + std::to_string(callers) + " callers",
                          [this, callers] { measure_strict_throughput(callers); });
     }
+    steps.emplace_back("strict inc_if, " + std::to_string(conditional_callers) + " callers",
+                       [this] { measure_strict_inc_if(); });
     steps.emplace_back("inc_all of 1,000 keys", [this] { measure_inc_all(); });
     for (const int threads : {1, 2}) {
       steps.emplace_back("lax warm inc, " + std::to_string(threads) + " thread(s)",
@@ -172,9 +210,33 @@ class BenchRun {
     return {wall, ScriptStats::query(raw_) - before};
   }
 
-  // Argument list of the baseline script incrementing `field` by 1.
-  std::vector<std::string> baseline_inc(const std::string& field) const {
-    return {"EVALSHA", baseline_sha_, "1", strict_hash_, field, "1"};
+  // Arguments of one call of the reference script on `field`.
+  std::vector<std::string> reference_call(const std::string& field, const std::string& op,
+                                          std::int64_t operand, std::int64_t count) const {
+    return {"EVALSHA",
+            reference_sha_,
+            "1",
+            strict_hash_,
+            field,
+            op,
+            std::to_string(operand),
+            std::to_string(count)};
+  }
+
+  std::vector<std::string> plain_hincrby(const std::string& field) const {
+    return {"HINCRBY", strict_hash_, field, "1"};
+  }
+
+  // redis-benchmark's requests per second for `command` at `depth`, and
+  // the Redis CPU microseconds per request it caused.
+  std::pair<double, double> redis_benchmark_with_cpu(int depth,
+                                                     const std::vector<std::string>& command) {
+    double rps = 0;
+    const double cpu = redis_cpu_micros_per_op(raw_, sizes_.throughput_requests, [&] {
+      rps = redis_benchmark_requests_per_second(endpoint_, depth, sizes_.throughput_requests,
+                                                command);
+    });
+    return {rps, cpu};
   }
 
   void measure_lax_memory() {
@@ -206,9 +268,11 @@ class BenchRun {
     lax->clear();
   }
 
+  // Interleaved single-caller round trips of StrictCounter::inc and of the
+  // same HINCRBY sent by blocking hiredis, so both see the same machine.
   void measure_strict_latency() {
     const RedisKey key("latency");
-    const PreparedCommand baseline(baseline_inc("baseline_latency"));
+    const PreparedCommand baseline(plain_hincrby("baseline_latency"));
     constexpr int warm_up = 200;
     for (int i = 0; i < warm_up; ++i) {
       strict_->inc(key, 1);
@@ -216,7 +280,6 @@ class BenchRun {
     }
     const auto samples = static_cast<std::size_t>(sizes_.latency_samples);
     LatencySamples distkit(samples), hiredis(samples);
-    // Interleaved, so that both sides see the same machine.
     for (std::size_t i = 0; i < samples; ++i) {
       const auto before_distkit = Clock::now();
       strict_->inc(key, 1);
@@ -226,99 +289,157 @@ class BenchRun {
       distkit.record(before_hiredis - before_distkit);
       hiredis.record(after - before_hiredis);
     }
-    for (const auto& [name, fraction] : {std::pair{"p50", 0.50}, std::pair{"p99", 0.99}}) {
+    for (const auto& [name, fraction, limit] :
+         {std::tuple{"p50", 0.50, 1.15}, std::tuple{"p99", 0.99, 1.5}}) {
       const auto micros = [fraction](LatencySamples& latencies) {
         return std::chrono::duration<double, std::micro>(latencies.percentile(fraction)).count();
       };
-      const bool is_median = fraction == 0.50;
-      results_.push_back({"strict inc, 1 caller: " + std::string(name) + " latency", "us",
-                          micros(distkit), "hiredis blocking EVALSHA", micros(hiredis),
-                          is_median ? Target{Target::Kind::ratio_at_most, 1.15, ""} : Target{}});
+      results_.push_back({"strict inc, 1 caller: " + std::string(name) + " latency",
+                          "us",
+                          micros(distkit),
+                          "hiredis blocking HINCRBY",
+                          micros(hiredis),
+                          {Target::Kind::ratio_at_most, limit, ""}});
     }
   }
 
+  // StrictCounter::inc with `callers` in flight on one Client, against the
+  // plain HINCRBY at the same pipeline depth (the limit); at 64, also
+  // against the reference method's per-key script.
   void measure_strict_throughput(int callers) {
     const RedisKey key("throughput");
     const int requests = sizes_.throughput_requests;
-    const ScriptStats before_distkit = ScriptStats::query(raw_);
-    const auto elapsed = run_in_flight(callers, requests, [&](int, Completion done) {
-      strict_->async_inc(
-          key, 1,
-          [done = std::move(done)](boost::system::error_code error, std::int64_t) { done(error); });
+    double elapsed = 0;
+    const double distkit_cpu = redis_cpu_micros_per_op(raw_, requests, [&] {
+      elapsed = run_in_flight(callers, requests, [&](int, Completion done) {
+                  strict_->async_inc(key, 1,
+                                     [done = std::move(done)](boost::system::error_code error,
+                                                              std::int64_t) { done(error); });
+                }).count();
     });
-    const ScriptStats before_baseline = ScriptStats::query(raw_);
-    const double baseline = redis_benchmark_requests_per_second(
-        endpoint_, callers, requests, baseline_inc("baseline_throughput"));
-    const ScriptStats after_baseline = ScriptStats::query(raw_);
+    const auto [plain_rps, plain_cpu] =
+        redis_benchmark_with_cpu(callers, plain_hincrby("baseline_throughput"));
 
-    const bool target_level = callers == 64;
+    const bool target_level = callers == conditional_callers;
     const std::string what =
         "strict inc, " +
         (callers == 1 ? "1 caller" : std::to_string(callers) + " concurrent callers");
-    results_.push_back({what, "ops/s", requests / elapsed.count(),
-                        "redis-benchmark -c 1 -P " + std::to_string(callers), baseline,
-                        target_level ? Target{Target::Kind::ratio_at_least, 0.7, ""} : Target{},
-                        callers});
+    const std::string depth = " -c 1 -P " + std::to_string(callers);
+    BenchResult plain{what,
+                      "ops/s",
+                      requests / elapsed,
+                      "redis-benchmark" + depth + " HINCRBY",
+                      plain_rps,
+                      target_level ? Target{Target::Kind::ratio_at_least, 0.5, ""} : Target{},
+                      callers};
+    plain.distkit_redis_cpu_us = distkit_cpu;
+    plain.baseline_redis_cpu_us = plain_cpu;
+    results_.push_back(plain);
     if (target_level) {
-      // Where the time goes: each side has Redis run one script per
-      // increment, and the server's time per call bounds the throughput.
-      results_.push_back({what + ": Redis time per script call",
-                          "us",
-                          (before_baseline - before_distkit).micros_per_call(),
-                          "the one-line HINCRBY script",
-                          (after_baseline - before_baseline).micros_per_call(),
-                          {}});
+      const auto [reference_rps, reference_cpu] =
+          redis_benchmark_with_cpu(callers, reference_call("baseline_reference", "nil", 0, 1));
+      BenchResult reference{what,
+                            "ops/s",
+                            requests / elapsed,
+                            "redis-benchmark" + depth + " EVALSHA reference per-key script",
+                            reference_rps,
+                            {}};
+      reference.distkit_redis_cpu_us = distkit_cpu;
+      reference.baseline_redis_cpu_us = reference_cpu;
+      results_.push_back(reference);
     }
   }
 
+  // inc_if whose comparator matches, 64 in flight, against the reference
+  // method's per-key script at the same depth.
+  void measure_strict_inc_if() {
+    const RedisKey key("conditional");
+    const int requests = sizes_.throughput_requests;
+    double elapsed = 0;
+    const double distkit_cpu = redis_cpu_micros_per_op(raw_, requests, [&] {
+      elapsed = run_in_flight(conditional_callers, requests, [&](int, Completion done) {
+                  strict_->async_inc_if(key, CounterComparator::ge(0), 1,
+                                        [done = std::move(done)](boost::system::error_code error,
+                                                                 UpdateResult) { done(error); });
+                }).count();
+    });
+    const auto [reference_rps, reference_cpu] = redis_benchmark_with_cpu(
+        conditional_callers, reference_call("baseline_conditional", "ge", 0, 1));
+    BenchResult row{"strict inc_if (comparator matches), " + std::to_string(conditional_callers) +
+                        " concurrent callers",
+                    "ops/s",
+                    requests / elapsed,
+                    "redis-benchmark -c 1 -P " + std::to_string(conditional_callers) +
+                        " EVALSHA reference per-key script",
+                    reference_rps,
+                    {Target::Kind::ratio_at_least, 1.2, ""}};
+    row.distkit_redis_cpu_us = distkit_cpu;
+    row.baseline_redis_cpu_us = reference_cpu;
+    results_.push_back(row);
+  }
+
+  // Rounds of `call`, timed, with the Redis CPU they took.
+  TimedRounds timed_rounds(int rounds, const std::function<void()>& call) {
+    TimedRounds timed;
+    const double cpu_before = redis_cpu_seconds(raw_);
+    for (int round = 0; round < rounds; ++round) {
+      const auto began = Clock::now();
+      call();
+      timed.wall_ms.push_back(Milliseconds(Clock::now() - began).count());
+    }
+    timed.redis_cpu_seconds = redis_cpu_seconds(raw_) - cpu_before;
+    return timed;
+  }
+
+  // One inc_all of 1,000 keys against what a user would send instead: the
+  // reference method's 1,000 per-key scripts, pipelined as the Rust distkit
+  // batches them, and 1,000 plain HINCRBY, pipelined (the limit).
   void measure_inc_all() {
     const std::vector<KeyCount> batch = numbered_keys("batch", batch_keys, 1);
-    std::vector<PreparedCommand> hiredis_batch;
+    std::vector<PreparedCommand> reference_batch, plain_batch;
     for (int i = 0; i < batch_keys; ++i) {
-      hiredis_batch.emplace_back(baseline_inc("baseline_batch" + std::to_string(i)));
+      reference_batch.emplace_back(
+          reference_call("baseline_batch" + std::to_string(i), "nil", 0, 1));
+      plain_batch.emplace_back(plain_hincrby("baseline_plain_batch" + std::to_string(i)));
     }
     const auto one_call = [&] { strict_->inc_all(batch); };
-    const auto per_key_calls = [&] {
-      run_in_flight(batch_keys, batch_keys, [&](int index, Completion done) {
-        const KeyCount& entry = batch[static_cast<std::size_t>(index)];
-        strict_->async_inc(entry.key, entry.count,
-                           [done = std::move(done)](boost::system::error_code error, std::int64_t) {
-                             done(error);
-                           });
-      });
-    };
-    const auto hiredis_pipeline = [&] { raw_.execute_pipelined(hiredis_batch); };
-
+    const auto reference_pipeline = [&] { raw_.execute_pipelined(reference_batch); };
+    const auto plain_pipeline = [&] { raw_.execute_pipelined(plain_batch); };
     one_call();  // warm-up: the keys exist and the scripts are loaded
-    per_key_calls();
-    hiredis_pipeline();
-    Costs one_call_costs, per_key_costs, hiredis_costs;
-    for (int round = 0; round < sizes_.batch_rounds; ++round) {
-      one_call_costs.add(measure_cost(one_call));
-      per_key_costs.add(measure_cost(per_key_calls));
-      hiredis_costs.add(measure_cost(hiredis_pipeline));
+    reference_pipeline();
+    plain_pipeline();
+    // Alternating blocks of rounds, so that both sides see the same machine.
+    TimedRounds distkit, reference, plain;
+    constexpr int block = 10;
+    const auto add = [](TimedRounds& total, const TimedRounds& part) {
+      total.wall_ms.insert(total.wall_ms.end(), part.wall_ms.begin(), part.wall_ms.end());
+      total.redis_cpu_seconds += part.redis_cpu_seconds;
+    };
+    for (int done = 0; done < sizes_.batch_rounds; done += block) {
+      const int rounds = std::min(block, sizes_.batch_rounds - done);
+      add(distkit, timed_rounds(rounds, one_call));
+      add(reference, timed_rounds(rounds, reference_pipeline));
+      add(plain, timed_rounds(rounds, plain_pipeline));
     }
     const std::string what = "strict inc_all of 1,000 keys, one call";
-    const std::string per_key = "1,000 async_inc in flight, one Client";
-    results_.push_back({what,
-                        "ms",
-                        median(one_call_costs.wall_ms),
-                        per_key,
-                        median(per_key_costs.wall_ms),
-                        {Target::Kind::ratio_at_most, 0.2, "(5x faster)"}});
-    results_.push_back({what,
-                        "ms",
-                        median(one_call_costs.wall_ms),
-                        "1,000 hiredis EVALSHA, pipelined",
-                        median(hiredis_costs.wall_ms),
-                        {}});
-    // How much of each is Redis running the scripts.
-    results_.push_back({what + ": Redis time in scripts",
-                        "ms",
-                        median(one_call_costs.redis_ms),
-                        per_key,
-                        median(per_key_costs.redis_ms),
-                        {}});
+    BenchResult against_reference{what,
+                                  "ms",
+                                  median(distkit.wall_ms),
+                                  "1,000 reference per-key scripts, hiredis pipelined",
+                                  median(reference.wall_ms),
+                                  {Target::Kind::ratio_at_most, 0.125, "(8x faster)"}};
+    against_reference.distkit_redis_cpu_us = distkit.cpu_us_per_op(batch_keys);
+    against_reference.baseline_redis_cpu_us = reference.cpu_us_per_op(batch_keys);
+    results_.push_back(against_reference);
+    BenchResult against_plain{what,
+                              "ms",
+                              median(distkit.wall_ms),
+                              "1,000 HINCRBY, hiredis pipelined",
+                              median(plain.wall_ms),
+                              {}};
+    against_plain.distkit_redis_cpu_us = distkit.cpu_us_per_op(batch_keys);
+    against_plain.baseline_redis_cpu_us = plain.cpu_us_per_op(batch_keys);
+    results_.push_back(against_plain);
   }
 
   void measure_lax_warm_inc(int threads) {
@@ -357,21 +478,37 @@ class BenchRun {
     lax->clear();
   }
 
+  // A flush of many dirty keys against what a user would send instead: one
+  // pipelined HINCRBY per key.
   void measure_lax_flush() {
     auto lax = lax_counter(no_background_flush);
     const std::vector<KeyCount> dirty = numbered_keys("flush", sizes_.flush_keys, 1);
+    std::vector<PreparedCommand> plain_batch;
+    for (int i = 0; i < sizes_.flush_keys; ++i) {
+      plain_batch.emplace_back(plain_hincrby("baseline_flush" + std::to_string(i)));
+    }
     Costs costs;
+    TimedRounds flush_rounds, plain_rounds;
     for (int round = 0; round < sizes_.flush_rounds; ++round) {
       lax->inc_all(dirty);
+      const double cpu_before = redis_cpu_seconds(raw_);
       costs.add(measure_cost([&] { lax->flush(); }));
+      flush_rounds.redis_cpu_seconds += redis_cpu_seconds(raw_) - cpu_before;
+      const TimedRounds plain = timed_rounds(1, [&] { raw_.execute_pipelined(plain_batch); });
+      plain_rounds.wall_ms.push_back(plain.wall_ms.front());
+      plain_rounds.redis_cpu_seconds += plain.redis_cpu_seconds;
     }
+    flush_rounds.wall_ms = costs.wall_ms;
     const std::string what = "lax flush of " + with_thousands(sizes_.flush_keys) + " dirty keys: ";
-    results_.push_back({what + "wall time",
-                        "ms",
-                        median(costs.wall_ms),
-                        "",
-                        std::nullopt,
-                        {Target::Kind::value_below, 250, ""}});
+    BenchResult wall{what + "wall time",
+                     "ms",
+                     median(costs.wall_ms),
+                     with_thousands(sizes_.flush_keys) + " HINCRBY, hiredis pipelined",
+                     median(plain_rounds.wall_ms),
+                     {Target::Kind::ratio_at_most, 0.6, ""}};
+    wall.distkit_redis_cpu_us = flush_rounds.cpu_us_per_op(sizes_.flush_keys);
+    wall.baseline_redis_cpu_us = plain_rounds.cpu_us_per_op(sizes_.flush_keys);
+    results_.push_back(wall);
     results_.push_back(
         {what + "Redis time in scripts", "ms", median(costs.redis_ms), "", std::nullopt, {}});
     results_.push_back({what + "Redis calls (script invocations)",
@@ -390,7 +527,7 @@ class BenchRun {
   const std::shared_ptr<Client> client_;
   const std::shared_ptr<StrictCounter> strict_;
   RawRedis raw_;
-  const std::string baseline_sha_;
+  const std::string reference_sha_;
   std::vector<BenchResult> results_;
 };
 

@@ -29,6 +29,10 @@ struct BenchResult {
   std::optional<double> baseline;  // in `unit`
   Target target;
   int concurrent_callers = 0;  // > 0: a point of the throughput chart
+  // Microseconds of Redis CPU (main thread, user + system) per operation
+  // (per entry for a batch) on each side, where measured.
+  std::optional<double> distkit_redis_cpu_us = std::nullopt;
+  std::optional<double> baseline_redis_cpu_us = std::nullopt;
 
   // distkit / baseline, when there is a baseline.
   std::optional<double> ratio() const;
