@@ -1,0 +1,29 @@
+// What a process of the tool started (child processes, temporary
+// directories), so that a SIGINT, SIGTERM or SIGHUP does not leave it behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace distkit::tools {
+
+// Records a child process to be stopped with SIGTERM, and waited for, if the
+// process is told to terminate. spawn() and wait_for_exit() keep this up to
+// date for every child they start. Thread-safe.
+void track_child(pid_t pid);
+void untrack_child(pid_t pid);
+
+// Records a directory to be removed, after the children are gone, if the
+// process is told to terminate. Thread-safe.
+void track_directory(const std::string& path);
+void untrack_directory(const std::string& path);
+
+// From now on SIGINT, SIGTERM and SIGHUP stop every tracked child, remove
+// every tracked directory, then end the process by that signal (so its
+// parent sees exit status 128 + signal). Blocks those signals in the calling
+// thread and starts a thread that waits for them: call it before any other
+// thread starts, so that every thread inherits the block. Idempotent.
+void clean_up_on_termination_signals();
+
+}  // namespace distkit::tools
