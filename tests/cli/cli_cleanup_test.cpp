@@ -84,6 +84,9 @@ TEST_F(CliCleanup, SigtermStopsWorkersAndServerAndRemovesTheDirectory) {
   EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   for (const pid_t child : children) EXPECT_FALSE(process_exists(child)) << child;
   EXPECT_TRUE(tmpdir_is_empty());
+  // The failures the cleanup itself causes are not reported.
+  EXPECT_EQ(result.err.find("distkit: "), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("distkit warning"), std::string::npos) << result.err;
 }
 
 TEST_F(CliCleanup, SigintStopsWorkersAndServerAndRemovesTheDirectory) {
@@ -91,6 +94,9 @@ TEST_F(CliCleanup, SigintStopsWorkersAndServerAndRemovesTheDirectory) {
   EXPECT_EQ(result.exit_code, 128 + SIGINT) << result.err;
   for (const pid_t child : children) EXPECT_FALSE(process_exists(child)) << child;
   EXPECT_TRUE(tmpdir_is_empty());
+  // The failures the cleanup itself causes are not reported.
+  EXPECT_EQ(result.err.find("distkit: "), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("distkit warning"), std::string::npos) << result.err;
 }
 
 TEST_F(CliCleanup, MissingRedisServerLeavesNoDirectory) {

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
@@ -18,6 +19,8 @@ struct Tracked {
   std::vector<pid_t> children;
   std::vector<std::string> directories;
 };
+
+std::atomic<bool> terminating{false};
 
 Tracked& tracked() {
   static Tracked instance;
@@ -84,15 +87,21 @@ void untrack_directory(const std::string& path) {
   erase_value(tracked().directories, path);
 }
 
-void clean_up_on_termination_signals() {
+bool termination_requested() noexcept {
+  return terminating;
+}
+
+void clean_up_on_termination_signals(std::function<void()> before_cleanup) {
   static std::once_flag once;
-  std::call_once(once, [] {
+  std::call_once(once, [&] {
     const sigset_t signals = termination_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::thread([signals] {
+    std::thread([signals, before_cleanup = std::move(before_cleanup)] {
       int signal = 0;
       while (sigwait(&signals, &signal) != 0) {
       }
+      terminating = true;
+      if (before_cleanup) before_cleanup();
       clean_up_and_die(signal);
     }).detach();
   });

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 namespace distkit::tools {
@@ -23,7 +24,13 @@ void untrack_directory(const std::string& path);
 // every tracked directory, then end the process by that signal (so its
 // parent sees exit status 128 + signal). Blocks those signals in the calling
 // thread and starts a thread that waits for them: call it before any other
-// thread starts, so that every thread inherits the block. Idempotent.
-void clean_up_on_termination_signals();
+// thread starts, so that every thread inherits the block. `before_cleanup`,
+// if given, runs on that thread first (e.g. to silence a log). Only the
+// first call has an effect.
+void clean_up_on_termination_signals(std::function<void()> before_cleanup = {});
+
+// Whether a termination signal arrived and the process is going down: what
+// fails from now on is the cleanup's doing, not worth reporting.
+bool termination_requested() noexcept;
 
 }  // namespace distkit::tools

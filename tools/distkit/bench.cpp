@@ -15,7 +15,6 @@
 #include "json.hpp"
 #include "redis_target.hpp"
 #include "status_line.hpp"
-#include "termination_cleanup.hpp"
 #include "throughput_chart.hpp"
 
 namespace distkit::tools {
@@ -54,7 +53,7 @@ int run_bench(const GlobalOptions& global, const BenchOptions& options) {
   const std::filesystem::path out_dir = prepare_out_dir(options.out_dir);
   // Before the first thread starts, and before anything it would have to
   // clean up.
-  clean_up_on_termination_signals();
+  clean_up_when_interrupted();
   const RedisTarget target(global.url);
   std::cerr << "distkit bench" << (options.quick ? " --quick" : "") << " on "
             << target.description() << '\n';

@@ -22,7 +22,6 @@
 #include "number_format.hpp"
 #include "redis_target.hpp"
 #include "status_line.hpp"
-#include "termination_cleanup.hpp"
 #include "text_table.hpp"
 #include "url_in_use.hpp"
 
@@ -180,7 +179,7 @@ int run_demo(const GlobalOptions& global, const DemoOptions& options) {
   const RedisKey prefix = prefix_option(global.prefix, "_demo_" + std::to_string(getpid()));
   // Before the first thread starts (the client's), and before anything it
   // would have to clean up.
-  clean_up_on_termination_signals();
+  clean_up_when_interrupted();
   const RedisTarget target(global.url);
   // Workers find Redis through the environment rather than their command
   // line, where a password would show in `ps`.

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <distkit/error.hpp>
+#include <distkit/log.hpp>
 #include <exception>
 #include <iostream>
 #include <string>
 
+#include "termination_cleanup.hpp"
 #include "url_in_use.hpp"
 
 namespace distkit::tools {
@@ -20,10 +22,18 @@ ExitCode exit_code_for(const boost::system::error_code& code) {
 }
 
 void print_failure(std::string message) {
+  if (termination_requested()) return;
   // A message from Redis or the system may span lines; the user gets one.
   std::replace(message.begin(), message.end(), '\n', ' ');
   std::replace(message.begin(), message.end(), '\r', ' ');
   std::cerr << "distkit: " << without_credentials(message) << std::endl;
+}
+
+void clean_up_when_interrupted() {
+  clean_up_on_termination_signals([] {
+    // The lost connection to a server the cleanup stops is no news.
+    set_log_handler([](LogLevel, std::string_view) {});
+  });
 }
 
 int run_reporting_failure(const std::function<int()>& body) {

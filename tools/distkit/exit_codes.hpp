@@ -43,8 +43,15 @@ class ToolError : public std::runtime_error {
 ExitCode exit_code_for(const boost::system::error_code& code);
 
 // Prints "distkit: <message>" as one line on stderr, with CR and LF turned
-// into spaces and the credentials of the Redis URL in use masked.
+// into spaces and the credentials of the Redis URL in use masked. Prints
+// nothing once a termination signal is being handled: failures then are the
+// cleanup's doing.
 void print_failure(std::string message);
+
+// For demo and bench: cleans up what the command starts on SIGINT, SIGTERM
+// and SIGHUP (termination_cleanup.hpp), and keeps the library's log quiet
+// while that happens. Call before any thread starts.
+void clean_up_when_interrupted();
 
 // Runs `body` and returns its exit code. An exception escaping it is printed
 // with print_failure() and mapped to its exit code. A connection failure or
