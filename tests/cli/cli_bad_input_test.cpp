@@ -3,6 +3,7 @@
 // sent or changed.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,7 @@ TEST(CliBadInput, UrlErrorsNeverShowThePassword) {
       EXPECT_EQ(result.out.find("hunter2secret"), std::string::npos) << result.out;
     }
   }
+  std::filesystem::remove_all(testing::TempDir() + "bench-out");
   // The same from the environment.
   const CliResult from_env =
       run_distkit({"get", "k"}, {{"REDIS_URL", "redis://u:hunter2secret@127.0.0.1:1/x"}});
