@@ -45,7 +45,7 @@ int run_reporting_failure(const std::function<int()>& body) {
   } catch (const boost::system::system_error& e) {
     // distkit::Error, and the system_error an async call's future throws.
     if (e.code() == Errc::connection || e.code() == Errc::redis) {
-      if (auto refusal = why_redis_refuses_url_in_use()) {
+      if (auto refusal = why_redis_refuses_url_in_use(e.code() == Errc::connection)) {
         print_failure(*refusal);
         return exit_refused;
       }

@@ -95,7 +95,7 @@ std::string without_credentials(std::string message) {
   return message;
 }
 
-std::optional<std::string> why_redis_refuses_url_in_use() {
+std::optional<std::string> why_redis_refuses_url_in_use(bool connection_failed) {
   if (url_in_use().empty()) return std::nullopt;
   RedisEndpoint endpoint;
   try {
@@ -103,6 +103,9 @@ std::optional<std::string> why_redis_refuses_url_in_use() {
   } catch (const Error&) {
     return std::nullopt;
   }
+  // Without AUTH or SELECT the handshake cannot have been refused: the host
+  // is unreachable, and asking again would only add a connect timeout.
+  if (connection_failed && endpoint.password.empty() && endpoint.db == 0) return std::nullopt;
   const timeval timeout{1, 0};
   const std::unique_ptr<redisContext, void (*)(redisContext*)> context(
       redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeout), redisFree);
