@@ -23,7 +23,7 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
   const int null_fd = output == ChildOutput::discard ? open("/dev/null", O_WRONLY) : -1;
-  const pid_t pid = fork();
+  const pid_t pid = fork_tracked();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid == 0) {
     // The parent may block termination signals to handle them on a thread
@@ -37,7 +37,6 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
     }
     _exit(127);
   }
-  track_child(pid);
   if (output == ChildOutput::pipe) close(fds[1]);
   if (null_fd >= 0) close(null_fd);
   return {pid, fds[0]};

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -67,9 +68,13 @@ void erase_value(std::vector<T>& values, const T& value) {
 
 }  // namespace
 
-void track_child(pid_t pid) {
+pid_t fork_tracked() {
+  // Holding the lock across fork() makes the cleanup wait for the record.
+  // The child only execs, and never touches the lock.
   const std::lock_guard lock(tracked().mutex);
-  tracked().children.push_back(pid);
+  const pid_t pid = fork();
+  if (pid > 0) tracked().children.push_back(pid);
+  return pid;
 }
 
 void untrack_child(pid_t pid) {

@@ -9,10 +9,11 @@
 
 namespace distkit::tools {
 
-// Records a child process to be stopped with SIGTERM, and waited for, if the
-// process is told to terminate. spawn() and wait_for_exit() keep this up to
-// date for every child they start. Thread-safe.
-void track_child(pid_t pid);
+// fork(), with the child recorded to be stopped with SIGTERM, and waited
+// for, if the process is told to terminate; no signal can slip in between
+// the fork and the record. spawn() uses it, and wait_for_exit() drops the
+// record. Thread-safe.
+pid_t fork_tracked();
 void untrack_child(pid_t pid);
 
 // Records a directory to be removed, after the children are gone, if the
