@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages distkit needs to build, test and benchmark,
+# Installs the Debian 12 packages distkit needs to build, test, benchmark and
+# fuzz (clang and its libFuzzer runtime: fuzz/run.sh),
 # skipping those already present. Safe to run repeatedly.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libhiredis-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   redis-server redis-tools gnuplot-nox
+  clang libclang-rt-14-dev
 )
 
 missing=()

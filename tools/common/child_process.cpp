@@ -1,15 +1,19 @@
 #include "child_process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <system_error>
 
+#include "termination_cleanup.hpp"
+
 namespace distkit::tools {
 
-ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output) {
+ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
+                   const std::string& working_directory) {
   // Built before fork: the child may only call async-signal-safe functions.
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -19,11 +23,18 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output) {
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
   const int null_fd = output == ChildOutput::discard ? open("/dev/null", O_WRONLY) : -1;
-  const pid_t pid = fork();
+  const pid_t pid = fork_tracked();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid == 0) {
+    // The parent may block termination signals to handle them on a thread
+    // of its own; the child starts with the default of none blocked.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(output == ChildOutput::pipe ? fds[1] : null_fd, STDOUT_FILENO);
-    execvp(args[0], args.data());
+    if (working_directory.empty() || chdir(working_directory.c_str()) == 0) {
+      execvp(args[0], args.data());
+    }
     _exit(127);
   }
   if (output == ChildOutput::pipe) close(fds[1]);
@@ -35,6 +46,7 @@ int wait_for_exit(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  untrack_child(pid);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -18,8 +18,12 @@ enum class ChildOutput { pipe, discard };
 // Starts argv[0] (searched in PATH) with the arguments exactly as given,
 // its stdout piped to the caller or sent to /dev/null; stderr is shared.
 // Throws std::system_error when the pipe or the fork fails; a program that
-// cannot be run exits with 127.
-ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output);
+// cannot be run exits with 127. The child starts with no signal blocked and
+// is tracked (termination_cleanup.hpp) until wait_for_exit() reaps it.
+// With a non-empty `working_directory` the child runs there (or exits with
+// 127 if it cannot).
+ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
+                   const std::string& working_directory = {});
 
 // Waits for `pid` and returns its exit code (128 + signal when killed).
 int wait_for_exit(pid_t pid);

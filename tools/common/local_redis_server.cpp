@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "termination_cleanup.hpp"
 
 namespace distkit::tools {
 namespace {
@@ -39,6 +40,7 @@ std::uint16_t free_port() {
   return ntohs(address.sin_port);
 }
 
+// Whether a Redis answers on `port`.
 bool answers_ping(std::uint16_t port) {
   const timeval timeout{0, 200000};
   redisContext* context = redisConnectWithTimeout("127.0.0.1", port, timeout);
@@ -46,7 +48,11 @@ bool answers_ping(std::uint16_t port) {
   bool pong = false;
   if (context->err == 0) {
     auto* reply = static_cast<redisReply*>(redisCommand(context, "PING"));
-    pong = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    // A server started with --requirepass answers NOAUTH: up all the same.
+    pong =
+        reply != nullptr &&
+        (reply->type == REDIS_REPLY_STATUS ||
+         (reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str).starts_with("NOAUTH")));
     if (reply != nullptr) freeReplyObject(reply);
   }
   redisFree(context);
@@ -62,13 +68,24 @@ LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args)
     throw std::system_error(errno, std::generic_category(), "mkdtemp");
   }
   directory_ = pattern;
-  start();
+  track_directory(directory_);
+  try {
+    start();
+  } catch (...) {
+    remove_directory();  // the destructor does not run for a failed constructor
+    throw;
+  }
 }
 
 LocalRedisServer::~LocalRedisServer() {
   stop();
+  remove_directory();
+}
+
+void LocalRedisServer::remove_directory() {
   std::error_code ignored;
   std::filesystem::remove_all(directory_, ignored);
+  untrack_directory(directory_);
 }
 
 std::string LocalRedisServer::url() const {
@@ -88,10 +105,12 @@ void LocalRedisServer::start() {
   while (!answers_ping(port_)) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      untrack_child(pid_);
       pid_ = -1;
       throw std::runtime_error("redis-server exited at start (is it installed?)");
     }
     if (std::chrono::steady_clock::now() > deadline) {
+      stop();
       throw std::runtime_error("redis-server did not start on port " + std::to_string(port_));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

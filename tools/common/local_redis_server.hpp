@@ -14,8 +14,10 @@ namespace distkit::tools {
 // Starts `redis-server` on a free loopback port in a fresh temporary
 // directory, without persistence unless `extra_args` asks for it
 // (e.g. {"--appendonly", "yes"}: data then survives restart()). The
-// destructor stops it and removes the directory. Throws std::runtime_error
-// when the server does not come up within 10 s.
+// destructor stops it and removes the directory, and so does a termination
+// signal once clean_up_on_termination_signals() is in effect. Throws
+// std::runtime_error, leaving neither process nor directory behind, when
+// the server cannot start or does not come up within 10 s.
 class LocalRedisServer {
  public:
   explicit LocalRedisServer(std::vector<std::string> extra_args = {});
@@ -33,6 +35,8 @@ class LocalRedisServer {
   std::string url() const;
 
  private:
+  void remove_directory();
+
   std::vector<std::string> extra_args_;
   std::string directory_;
   std::uint16_t port_ = 0;

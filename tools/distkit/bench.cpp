@@ -10,6 +10,7 @@
 
 #include "bench_measurements.hpp"
 #include "bench_report.hpp"
+#include "command_inputs.hpp"
 #include "exit_codes.hpp"
 #include "json.hpp"
 #include "redis_target.hpp"
@@ -30,30 +31,48 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
   if (!file.flush()) throw std::runtime_error("cannot write " + path.string());
 }
 
+// The --out directory, created and checked before anything is measured, so a
+// typo costs no run. Absolute, so that messages name it unambiguously.
+std::filesystem::path prepare_out_dir(const std::string& out_option) {
+  const auto fail = [&](const std::string& why) -> std::filesystem::path {
+    throw ToolError(exit_usage, "--out " + quoted_bytes(out_option) + ": " + why);
+  };
+  if (out_option.empty()) return fail("the directory name is empty");
+  const std::filesystem::path out_dir = std::filesystem::absolute(out_option);
+  std::error_code error;
+  std::filesystem::create_directories(out_dir, error);
+  if (error) return fail("cannot create the directory: " + error.message());
+  if (!std::filesystem::is_directory(out_dir)) return fail("exists and is not a directory");
+  if (access(out_dir.c_str(), W_OK | X_OK) != 0) return fail("the directory is not writable");
+  return out_dir;
+}
+
 int run_bench(const GlobalOptions& global, const BenchOptions& options) {
+  const std::string prefix_suffix = "_bench_" + std::to_string(getpid());
+  prefix_option(global.prefix, prefix_suffix);
+  const std::filesystem::path out_dir = prepare_out_dir(options.out_dir);
+  // Before the first thread starts, and before anything it would have to
+  // clean up.
+  clean_up_when_interrupted();
   const RedisTarget target(global.url);
   std::cerr << "distkit bench" << (options.quick ? " --quick" : "") << " on "
             << target.description() << '\n';
   std::vector<BenchResult> results;
   {
     StatusLine status;
-    results =
-        run_bench_measurements({target.url(), global.prefix + "_bench_" + std::to_string(getpid())},
-                               BenchSizes::for_run(options.quick),
-                               [&status](int done, int total, const std::string& running) {
-                                 status.show(progress_bar(done, total) + " " + running);
-                               });
+    results = run_bench_measurements({target.url(), global.prefix + prefix_suffix},
+                                     BenchSizes::for_run(options.quick),
+                                     [&status](int done, int total, const std::string& running) {
+                                       status.show(progress_bar(done, total) + " " + running);
+                                     });
   }
 
-  // Absolute, so the saved gnuplot script redraws the chart from anywhere.
-  const std::filesystem::path out_dir = std::filesystem::absolute(options.out_dir);
-  std::filesystem::create_directories(out_dir);
   const std::filesystem::path csv_path = out_dir / "bench.csv";
-  const std::filesystem::path chart_path = out_dir / "throughput.png";
-  const std::filesystem::path chart_script_path = out_dir / "throughput.gp";
+  const std::filesystem::path chart_path = out_dir / throughput_chart_file;
+  const std::filesystem::path chart_script_path = out_dir / throughput_chart_script_file;
   write_file(csv_path, bench_csv(results));
-  write_file(chart_script_path, throughput_chart_script(results, chart_path.string()));
-  const std::string chart_failure = run_gnuplot(chart_script_path.string());
+  write_file(chart_script_path, throughput_chart_script(results));
+  const std::string chart_failure = run_gnuplot(out_dir.string());
 
   int met = 0, with_target = 0;
   for (const BenchResult& result : results) {
@@ -67,14 +86,15 @@ int run_bench(const GlobalOptions& global, const BenchOptions& options) {
     report.add_json("results", bench_json_rows(results))
         .add_int("targets_met", met)
         .add_int("targets", with_target)
-        .add_string("csv", csv_path.string());
-    if (chart_failure.empty()) report.add_string("chart", chart_path.string());
+        .add_bytes("csv", csv_path.string());
+    if (chart_failure.empty()) report.add_bytes("chart", chart_path.string());
     std::cout << report.str() << '\n';
   } else {
     std::cout << bench_table(results) << "targets met: " << met << " of " << with_target << '\n';
   }
-  std::cerr << "wrote " << csv_path.string() << ", " << chart_script_path.string()
-            << (chart_failure.empty() ? " and " + chart_path.string()
+  std::cerr << "wrote " << quoted_bytes(csv_path.string()) << ", "
+            << quoted_bytes(chart_script_path.string())
+            << (chart_failure.empty() ? " and " + quoted_bytes(chart_path.string())
                                       : " (no chart: " + chart_failure + ")")
             << '\n';
   return exit_ok;

@@ -1,6 +1,7 @@
 #include "demo.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <memory>
 
 #include "child_process.hpp"
+#include "command_inputs.hpp"
 #include "demo_report.hpp"
 #include "demo_worker.hpp"
 #include "exit_codes.hpp"
@@ -22,12 +24,15 @@
 #include "redis_target.hpp"
 #include "status_line.hpp"
 #include "text_table.hpp"
+#include "url_in_use.hpp"
 
 namespace distkit::tools {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds status_interval{500};
+
+constexpr double min_seconds = 0.1, max_seconds = 3600;
 
 struct DemoOptions {
   int workers = 4;
@@ -37,7 +42,25 @@ struct DemoOptions {
 // A worker process and what it has reported so far.
 struct Worker {
   explicit Worker(const std::vector<std::string>& argv) : process(spawn(argv, ChildOutput::pipe)) {}
-  ChildProcess process;  // process.output is -1 once the worker closed its stdout
+  // A worker not waited for (the demo failed midway) is stopped with it.
+  ~Worker() {
+    if (process.output >= 0) close(process.output);
+    if (process.pid > 0) {
+      kill(process.pid, SIGTERM);
+      wait_for_exit(process.pid);
+    }
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Waits for the worker to exit and returns its exit code.
+  int wait() {
+    const int exit_code = wait_for_exit(process.pid);
+    process.pid = -1;
+    return exit_code;
+  }
+
+  ChildProcess process;  // output is -1 once the worker closed its stdout, pid once reaped
   std::string partial_line;
   WorkerTally tally;
 };
@@ -154,11 +177,14 @@ void print_outcome(const std::vector<FlavourOutcome>& flavours, const DemoOption
 }
 
 int run_demo(const GlobalOptions& global, const DemoOptions& options) {
+  const RedisKey prefix = prefix_option(global.prefix, "_demo_" + std::to_string(getpid()));
+  // Before the first thread starts (the client's), and before anything it
+  // would have to clean up.
+  clean_up_when_interrupted();
   const RedisTarget target(global.url);
   // Workers find Redis through the environment rather than their command
   // line, where a password would show in `ps`.
   setenv("REDIS_URL", target.url().c_str(), 1);
-  const RedisKey prefix(global.prefix + "_demo_" + std::to_string(getpid()));
   auto client = Client::connect(target.url());
   auto strict = StrictCounter::create({prefix, client});
   strict->clear();
@@ -177,7 +203,7 @@ int run_demo(const GlobalOptions& global, const DemoOptions& options) {
 
   WorkerTally total;
   for (std::size_t i = 0; i < workers.size(); ++i) {
-    const int exit_code = wait_for_exit(workers[i]->process.pid);
+    const int exit_code = workers[i]->wait();
     if (exit_code != 0 || !workers[i]->tally.finished) {
       throw std::runtime_error("demo worker " + std::to_string(i + 1) + " failed (exit code " +
                                std::to_string(exit_code) + ")");
@@ -207,12 +233,12 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   auto demo_options = std::make_shared<DemoOptions>();
   auto* demo = app.add_subcommand(
       "demo", "Run N processes counting on one strict and one lax counter; check the totals");
-  demo->add_option("--workers", demo_options->workers, "worker processes")
+  demo->add_option("--workers", demo_options->workers, "worker processes, 1 to 64")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  demo->add_option("--seconds", demo_options->seconds, "how long they count")
+      ->check(canonical_int64(1, 64));
+  demo->add_option("--seconds", demo_options->seconds, "how long they count, 0.1 to 3600")
       ->capture_default_str()
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(decimal_seconds(min_seconds, max_seconds));
   demo->callback([&options, &exit_code, demo_options] {
     exit_code = run_reporting_failure([&] {
       if (options.instance_aware) {
@@ -225,10 +251,13 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   auto worker_options = std::make_shared<DemoWorkerOptions>();
   auto* worker = app.add_subcommand("demo-worker", "one process of the demo");
   worker->group("");  // an empty group hides it from --help
-  worker->add_option("--seconds", worker_options->seconds)->required();
+  worker->add_option("--seconds", worker_options->seconds)
+      ->required()
+      ->check(decimal_seconds(min_seconds, max_seconds));
   worker->callback([&options, &exit_code, worker_options] {
     exit_code = run_reporting_failure([&] {
       worker_options->url = configured_url(options.url);
+      set_url_in_use(worker_options->url);
       worker_options->prefix = options.prefix;
       return run_demo_worker(*worker_options);
     });

@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <distkit/error.hpp>
+#include <distkit/log.hpp>
 #include <exception>
 #include <iostream>
 #include <string>
 
-namespace distkit::tools {
-namespace {
+#include "termination_cleanup.hpp"
+#include "url_in_use.hpp"
 
-int exit_code_for(const boost::system::error_code& code) {
+namespace distkit::tools {
+ExitCode exit_code_for(const boost::system::error_code& code) {
   if (code == Errc::invalid_key || code == Errc::invalid_argument) return exit_usage;
   if (code == Errc::connection || code == Errc::timeout || code == Errc::closed) {
     return exit_unreachable;
@@ -19,24 +21,39 @@ int exit_code_for(const boost::system::error_code& code) {
   return exit_failure;
 }
 
-// A message from Redis or the system may span lines; the user gets one.
-void print_one_line(std::string message) {
+void print_failure(std::string message) {
+  if (termination_requested()) return;
+  // A message from Redis or the system may span lines; the user gets one.
   std::replace(message.begin(), message.end(), '\n', ' ');
   std::replace(message.begin(), message.end(), '\r', ' ');
-  std::cerr << "distkit: " << message << std::endl;
+  std::cerr << "distkit: " << without_credentials(message) << std::endl;
 }
 
-}  // namespace
+void clean_up_when_interrupted() {
+  clean_up_on_termination_signals([] {
+    // The lost connection to a server the cleanup stops is no news.
+    set_log_handler([](LogLevel, std::string_view) {});
+  });
+}
 
 int run_reporting_failure(const std::function<int()>& body) {
   try {
     return body();
+  } catch (const ToolError& e) {
+    print_failure(e.what());
+    return e.exit_code();
   } catch (const boost::system::system_error& e) {
     // distkit::Error, and the system_error an async call's future throws.
-    print_one_line(e.what());
+    if (e.code() == Errc::connection || e.code() == Errc::redis) {
+      if (auto refusal = why_redis_refuses_url_in_use(e.code() == Errc::connection)) {
+        print_failure(*refusal);
+        return exit_refused;
+      }
+    }
+    print_failure(e.what());
     return exit_code_for(e.code());
   } catch (const std::exception& e) {
-    print_one_line(e.what());
+    print_failure(e.what());
     return exit_failure;
   }
 }

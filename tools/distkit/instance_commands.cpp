@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "command_inputs.hpp"
 #include "exit_codes.hpp"
 #include "instance_demo.hpp"
 #include "json.hpp"
@@ -28,7 +29,7 @@ std::shared_ptr<InstanceAwareCounter> instance_counter(const GlobalOptions& opti
     throw Error(Errc::invalid_argument,
                 "--instance-aware --lax: the lax instance-aware counter is not implemented yet");
   }
-  const RedisKey prefix(options.prefix);
+  const RedisKey prefix = prefix_option(options.prefix);
   return StrictInstanceAwareCounter::create(
       InstanceAwareCounterOptions(prefix, Client::connect(url_of(options))));
 }
@@ -57,7 +58,7 @@ return table.concat(lines, '\n')
 )lua";
 
 int run_instances(const GlobalOptions& options, std::int64_t threshold_ms) {
-  const RedisKey prefix(options.prefix);
+  const RedisKey prefix = prefix_option(options.prefix);
   const std::string base = prefix.str() + ":instance_aware_counter";
   RawRedis redis(RedisEndpoint::parse(url_of(options)));
   std::istringstream lines(
@@ -96,7 +97,7 @@ int run_instance_single_key(const GlobalOptions& options, std::string_view comma
   const InstanceCount result = apply(*counter, command, key, amount);
   if (options.json) {
     std::cout << JsonObject()
-                     .add_string("key", key.str())
+                     .add_bytes("key", key.str())
                      .add_int("cumulative", result.cumulative)
                      .add_int("instance", result.instance)
                      .add_string("instance_id", counter->instance_id())
@@ -120,7 +121,8 @@ void add_instance_commands(CLI::App& app, const GlobalOptions& options, int& exi
       "instances", "List the instances of the instance-aware counter with their last heartbeat");
   sub->add_option("--threshold", *threshold,
                   "dead-instance threshold in ms, to mark the instances past it")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(canonical_int64(0));
   sub->callback([&options, &exit_code, threshold] {
     exit_code = run_reporting_failure([&] { return run_instances(options, *threshold); });
   });

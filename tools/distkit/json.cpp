@@ -1,5 +1,6 @@
 #include "json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -37,6 +38,24 @@ std::size_t utf8_sequence_length(std::string_view text) {
   return length;
 }
 
+std::string base64(std::string_view bytes) {
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      group = (group << 8) | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+      out += j <= n ? alphabet[(group >> (18 - 6 * j)) & 0x3f] : '=';
+    }
+  }
+  return out;
+}
+
 void append_unicode_escape(std::string& out, unsigned code_unit) {
   char escaped[8];
   std::snprintf(escaped, sizeof escaped, "\\u%04x", code_unit);
@@ -68,11 +87,21 @@ std::string json_string(std::string_view bytes) {
       out.append(bytes.substr(0, length));
       consumed = length;
     } else {
-      append_unicode_escape(out, 0xdc00 + byte);
+      out += "\\ufffd";  // not UTF-8: only reached by text the tool made up
     }
     bytes.remove_prefix(consumed);
   }
   return out + "\"";
+}
+
+bool is_valid_utf8(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::size_t length =
+        static_cast<unsigned char>(bytes.front()) < 0x80 ? 1 : utf8_sequence_length(bytes);
+    if (length == 0) return false;
+    bytes.remove_prefix(length);
+  }
+  return true;
 }
 
 std::string json_number(double value) {
@@ -91,6 +120,13 @@ void JsonObject::add_name(std::string_view name) {
 JsonObject& JsonObject::add_string(std::string_view name, std::string_view value) {
   add_name(name);
   members_ += json_string(value);
+  return *this;
+}
+
+JsonObject& JsonObject::add_bytes(std::string_view name, std::string_view bytes) {
+  if (is_valid_utf8(bytes)) return add_string(name, bytes);
+  add_name(std::string(name) + "_base64");
+  members_ += '"' + base64(bytes) + '"';
   return *this;
 }
 

@@ -4,11 +4,34 @@
 #include <iostream>
 
 #include "bench.hpp"
+#include "command_inputs.hpp"
 #include "demo.hpp"
 #include "exit_codes.hpp"
 #include "global_options.hpp"
 #include "instance_commands.hpp"
 #include "operator_commands.hpp"
+
+namespace {
+
+// CLI11's message, except that a word where the command belongs is named: an
+// unknown command would otherwise read "A subcommand is required".
+std::string usage_error(const CLI::App& app, const CLI::ParseError& error) {
+  if (app.get_subcommands().empty()) {
+    for (const std::string& word : app.remaining()) {
+      if (word.starts_with('-')) continue;
+      std::string commands;
+      for (const CLI::App* command :
+           app.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); })) {
+        commands += (commands.empty() ? "" : ", ") + command->get_name();
+      }
+      return "unknown command " + distkit::tools::quoted_bytes(word) + " (commands: " + commands +
+             ")";
+    }
+  }
+  return std::string(error.what()) + " (see distkit --help)";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace distkit::tools;
@@ -40,7 +63,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help
   } catch (const CLI::ParseError& e) {
-    std::cerr << "distkit: " << e.what() << " (see distkit --help)" << std::endl;
+    print_failure(usage_error(app, e));
     return exit_usage;
   }
   return exit_code;

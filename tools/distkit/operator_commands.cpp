@@ -1,15 +1,16 @@
 #include "operator_commands.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <distkit/distkit.hpp>
 #include <iostream>
 #include <memory>
 
+#include "command_inputs.hpp"
 #include "exit_codes.hpp"
 #include "instance_commands.hpp"
 #include "json.hpp"
 #include "redis_target.hpp"
+#include "url_in_use.hpp"
 
 namespace distkit::tools {
 namespace {
@@ -21,9 +22,15 @@ class SelectedCounter {
  public:
   // Validates the prefix before connecting: a typo fails without a round trip.
   explicit SelectedCounter(const GlobalOptions& options) {
-    const RedisKey prefix(options.prefix);
-    const std::string url = configured_url(options.url);
-    const CounterOptions counter_options(prefix, Client::connect(url.empty() ? default_url : url));
+    const RedisKey prefix = prefix_option(options.prefix);
+    const std::string configured = configured_url(options.url);
+    const std::string url = configured.empty() ? default_url : configured;
+    set_url_in_use(url);
+    // The command's outcome is its exit code and its one line on stderr; a
+    // background retry's log line would only repeat it.
+    set_log_handler([](LogLevel, std::string_view) {});
+    client_ = Client::connect(url);
+    const CounterOptions counter_options(prefix, client_);
     if (options.lax) {
       lax_ = LaxCounter::create(counter_options);
       counter_ = lax_;
@@ -37,33 +44,23 @@ class SelectedCounter {
   // Returns once a LaxCounter's buffered writes are in Redis, so that the
   // command succeeds only if they arrived.
   void finish() {
-    if (lax_) lax_->flush();
+    if (!lax_) return;
+    try {
+      lax_->flush();
+    } catch (const Error& e) {
+      // Nothing more can be delivered in this process; closing the client
+      // first spares the LaxCounter's destructor its bounded retry wait.
+      client_->close();
+      throw ToolError(exit_code_for(e.code()),
+                      std::string("the lax write did not reach Redis: ") + e.what());
+    }
   }
 
  private:
+  std::shared_ptr<Client> client_;
   std::shared_ptr<Counter> counter_;
   std::shared_ptr<LaxCounter> lax_;
 };
-
-// CLI11 converts integers with strtoll(text, 0): "010" would become 8 and an
-// out-of-range number would saturate silently. This transform accepts a
-// decimal int64 only and hands CLI11 its canonical form.
-CLI::Validator decimal_int64() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        std::string_view digits = text;
-        if (digits.starts_with('+')) digits.remove_prefix(1);
-        std::int64_t value = 0;
-        const auto [end, error] =
-            std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size()) {
-          return "'" + text + "' is not a decimal integer in the int64 range";
-        }
-        text = std::to_string(value);
-        return "";
-      },
-      "");
-}
 
 // get, inc, dec, set and del: one key, maybe an amount, one number printed.
 struct SingleKeyCommand {
@@ -99,7 +96,7 @@ struct SingleKeyArguments {
 
 int run_single_key(const GlobalOptions& options, const SingleKeyCommand& command,
                    const SingleKeyArguments& arguments) {
-  const RedisKey key(arguments.key);
+  const RedisKey key = key_argument(arguments.key);
   if (options.instance_aware) {
     return run_instance_single_key(options, command.name, key, arguments.amount);
   }
@@ -107,9 +104,8 @@ int run_single_key(const GlobalOptions& options, const SingleKeyCommand& command
   const std::int64_t result = command.apply(*counter, key, arguments.amount);
   counter.finish();
   if (options.json) {
-    std::cout
-        << JsonObject().add_string("key", key.str()).add_int(command.result_name, result).str()
-        << '\n';
+    std::cout << JsonObject().add_bytes("key", key.str()).add_int(command.result_name, result).str()
+              << '\n';
   } else {
     std::cout << result << '\n';
   }
@@ -123,7 +119,7 @@ void add_single_key_command(CLI::App& app, const GlobalOptions& options, int& ex
   sub->add_option("KEY", arguments->key, "counter key: 1-255 bytes, no ':'")->required();
   if (command.amount != SingleKeyCommand::Amount::none) {
     auto* amount = sub->add_option(command.amount_name, arguments->amount, command.amount_help)
-                       ->transform(decimal_int64())
+                       ->check(canonical_int64())
                        ->type_name("INT64");
     if (command.amount == SingleKeyCommand::Amount::required) amount->required();
   }
@@ -141,14 +137,15 @@ int run_clear(const GlobalOptions& options) {
 }
 
 int run_get_all(const GlobalOptions& options, const std::vector<std::string>& key_texts) {
-  const std::vector<RedisKey> keys(key_texts.begin(), key_texts.end());
+  std::vector<RedisKey> keys;
+  for (const std::string& text : key_texts) keys.push_back(key_argument(text));
   SelectedCounter counter(options);
   const std::vector<std::int64_t> values = (*counter).get_all(keys);
   if (options.json) {
     std::vector<std::string> entries;
     for (std::size_t i = 0; i < keys.size(); ++i) {
       entries.push_back(
-          JsonObject().add_string("key", keys[i].str()).add_int("value", values[i]).str());
+          JsonObject().add_bytes("key", keys[i].str()).add_int("value", values[i]).str());
     }
     std::cout << JsonObject().add_json("values", json_array(entries)).str() << '\n';
   } else {

@@ -1,38 +1,26 @@
 #include "redis_endpoint.hpp"
 
-#include <boost/url/parse.hpp>
-#include <charconv>
+#include <climits>
 #include <distkit/error.hpp>
 
+#include "client/url.hpp"
+
 namespace distkit::tools {
-namespace {
-
-int parse_number(std::string_view text, const std::string& url) {
-  int value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size() || value < 0) {
-    throw Error(Errc::invalid_argument, "malformed Redis URL '" + url + "'");
-  }
-  return value;
-}
-
-}  // namespace
 
 RedisEndpoint RedisEndpoint::parse(const std::string& url) {
-  const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "redis" || parsed->host_address().empty()) {
-    throw Error(Errc::invalid_argument, "malformed Redis URL '" + url + "'");
+  // The library's parser, so that the tool accepts exactly what
+  // Client::connect accepts.
+  const detail::Endpoint parsed = detail::parse_redis_url(url);
+  if (parsed.db > INT_MAX) {
+    throw Error(Errc::invalid_argument,
+                "the Redis URL's db " + std::to_string(parsed.db) + " is out of range");
   }
   RedisEndpoint endpoint;
-  endpoint.host = parsed->host_address();
-  if (parsed->has_port()) endpoint.port = parse_number(parsed->port(), url);
-  if (parsed->has_password()) {
-    endpoint.user = parsed->user();
-    endpoint.password = parsed->password();
-  }
-  std::string_view path = parsed->encoded_path();
-  if (path.starts_with('/')) path.remove_prefix(1);
-  if (!path.empty()) endpoint.db = parse_number(path, url);
+  endpoint.host = parsed.host;
+  endpoint.port = parsed.port;
+  endpoint.user = parsed.user.value_or("");
+  endpoint.password = parsed.password.value_or("");
+  endpoint.db = static_cast<int>(parsed.db);
   return endpoint;
 }
 

@@ -14,8 +14,9 @@ struct RedisEndpoint {
   std::string password;  // empty: no AUTH
   int db = 0;
 
-  // redis://[[user]:password@]host[:port][/db]. Throws
-  // distkit::Error{Errc::invalid_argument} when the URL is not of that form.
+  // redis://[[user]:password@]host[:port][/db], parsed by the library's
+  // parser. Throws distkit::Error{Errc::invalid_argument} when the URL is not
+  // of that form or its db does not fit an int.
   static RedisEndpoint parse(const std::string& url);
 
   // The connection options of redis-cli and redis-benchmark for it.

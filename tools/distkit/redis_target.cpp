@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "redis_endpoint.hpp"
+#include "url_in_use.hpp"
 
 namespace distkit::tools {
 
@@ -17,6 +18,8 @@ RedisTarget::RedisTarget(const std::string& url_option) : url_(configured_url(ur
     server_ = std::make_unique<LocalRedisServer>();
     url_ = server_->url();
   }
+  set_url_in_use(url_);
+  RedisEndpoint::parse(url_);  // a malformed URL fails before anything is measured
 }
 
 std::string RedisTarget::description() const {

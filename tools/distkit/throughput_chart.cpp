@@ -5,22 +5,8 @@
 #include "child_process.hpp"
 
 namespace distkit::tools {
-namespace {
 
-// A gnuplot string literal: single quotes, doubled inside.
-std::string gnuplot_quoted(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
-}  // namespace
-
-std::string throughput_chart_script(const std::vector<BenchResult>& results,
-                                    const std::string& png_path) {
+std::string throughput_chart_script(const std::vector<BenchResult>& results) {
   // Inline data block: callers, distkit ops/s, redis-benchmark ops/s.
   std::string script = "$throughput << EOD\n";
   for (const BenchResult& row : results) {
@@ -32,9 +18,9 @@ std::string throughput_chart_script(const std::vector<BenchResult>& results,
   script +=
       // noenhanced: "async_inc" is a name, not a subscript.
       "set terminal pngcairo size 900,540 font 'sans,11' noenhanced\n"
-      "set output " +
-      gnuplot_quoted(png_path) +
-      "\n"
+      "set output '" +
+      std::string(throughput_chart_file) +
+      "'\n"
       "set title 'StrictCounter inc on one connection: throughput against concurrency'\n"
       "set xlabel 'concurrent callers (redis-benchmark: pipeline depth -P)'\n"
       "set ylabel 'ops/s'\n"
@@ -50,9 +36,10 @@ std::string throughput_chart_script(const std::vector<BenchResult>& results,
   return script;
 }
 
-std::string run_gnuplot(const std::string& script_path) {
+std::string run_gnuplot(const std::string& directory) {
   try {
-    const int exit_code = wait_for_exit(spawn({"gnuplot", script_path}, ChildOutput::discard).pid);
+    const int exit_code = wait_for_exit(
+        spawn({"gnuplot", throughput_chart_script_file}, ChildOutput::discard, directory).pid);
     if (exit_code == 0) return "";
     return "gnuplot exited with " + std::to_string(exit_code) +
            (exit_code == 127 ? " (is it installed?)" : "");

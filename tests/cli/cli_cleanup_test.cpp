@@ -1,0 +1,127 @@
+// Every exit path of `distkit demo` and `distkit bench` removes what they
+// started: worker processes, the private redis-server and its temporary
+// directory, whether they finish, fail or are interrupted by a signal.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli_runner.hpp"
+#include "test_env.hpp"
+
+namespace distkit::test {
+namespace {
+
+// The processes whose parent is `parent`, from /proc.
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...; comm may hold spaces, so parse after ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) children.push_back(std::stoi(name));
+  }
+  return children;
+}
+
+bool process_exists(pid_t pid) {
+  return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+// A temporary directory of the test's own as $TMPDIR, so that what the tool
+// leaves there can be seen.
+class CliCleanup : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = testing::TempDir() + "distkit-cleanup-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    tmpdir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(tmpdir_); }
+
+  bool tmpdir_is_empty() const { return std::filesystem::is_empty(tmpdir_); }
+
+  // Starts a 60 s demo, waits until its redis-server and all its workers run,
+  // sends `signal` and returns how it ended and which children it had.
+  std::pair<CliResult, std::vector<pid_t>> interrupt_demo(int signal) {
+    StartedCli demo = start_distkit({"demo", "--workers", "2", "--seconds", "60"},
+                                    {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+    std::vector<pid_t> children;
+    // The private redis-server and two workers.
+    const bool started = wait_until(
+        [&] {
+          children = children_of(demo.pid);
+          return children.size() == 3;
+        },
+        std::chrono::seconds(20));
+    EXPECT_TRUE(started) << "the demo did not start its server and workers";
+    EXPECT_FALSE(tmpdir_is_empty()) << "the private server's directory";
+    kill(demo.pid, signal);
+    return {finish(demo), children};
+  }
+
+  std::string tmpdir_;
+};
+
+class CliInterrupted : public CliCleanup, public testing::WithParamInterface<int> {};
+
+TEST_P(CliInterrupted, DemoStopsWorkersAndServerRemovesTheDirectoryAndDiesOfTheSignal) {
+  const int signal = GetParam();
+  const auto [result, children] = interrupt_demo(signal);
+  EXPECT_EQ(result.exit_code, 128 + signal) << result.err;
+  for (const pid_t child : children) EXPECT_FALSE(process_exists(child)) << child;
+  EXPECT_TRUE(tmpdir_is_empty());
+  // The failures the cleanup itself causes are not reported.
+  EXPECT_EQ(result.err.find("distkit: "), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("distkit warning"), std::string::npos) << result.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, CliInterrupted, testing::Values(SIGTERM, SIGINT, SIGHUP),
+                         [](const testing::TestParamInfo<int>& signal) {
+                           return std::string(sigabbrev_np(signal.param));
+                         });
+
+TEST_F(CliCleanup, MissingRedisServerLeavesNoDirectory) {
+  // PATH without redis-server; the tool itself is run by its full path.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"demo", "--seconds", "0.2"}, {"bench", "--quick", "--out", tmpdir_ + "/out"}}) {
+    const CliResult result =
+        run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}, {"PATH", "/nonexistent"}});
+    expect_one_line_failure(result, 5, args);
+    EXPECT_NE(result.err.find("redis-server"), std::string::npos) << result.err;
+    std::filesystem::remove_all(tmpdir_ + "/out");
+    EXPECT_TRUE(tmpdir_is_empty()) << testing::PrintToString(args);
+  }
+}
+
+TEST_F(CliCleanup, BenchChecksOutBeforeStartingAnything) {
+  const std::string file = tmpdir_ + "/a-file";
+  std::ofstream(file) << "not a directory";
+  for (const std::string& out : {file, file + "/below", std::string()}) {
+    const std::vector<std::string> args{"bench", "--quick", "--out", out};
+    const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+    expect_one_line_failure(result, 2, args);
+    EXPECT_NE(result.err.find("--out"), std::string::npos) << result.err;
+  }
+  std::filesystem::remove(file);
+  EXPECT_TRUE(tmpdir_is_empty()) << "no redis-server was started";
+}
+
+}  // namespace
+}  // namespace distkit::test
