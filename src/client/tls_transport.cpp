@@ -1,6 +1,5 @@
 #include "client/tls_transport.hpp"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -80,13 +79,17 @@ class TlsTransport final : public Transport, public std::enable_shared_from_this
         context_->options().server_name.empty() ? address_.host : context_->options().server_name;
     error_code not_an_address;
     asio::ip::make_address(name, not_an_address);
+    SSL* ssl = stream_.native_handle();
     // SNI carries host names only (RFC 6066), never addresses.
-    if (not_an_address && SSL_set_tlsext_host_name(stream_.native_handle(), name.c_str()) != 1) {
-      return done("cannot set the TLS server name '" + name + "'");
+    if (not_an_address && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+      return done("cannot use '" + name + "' as the TLS server name");
     }
-    if (context_->options().verify_peer) {
-      stream_.set_verify_callback(ssl::host_name_verification(name));
-    }
+    // OpenSSL checks the name (or IP address SAN) along with the chain, so
+    // a mismatch is reported like any other verification failure.
+    const bool name_set =
+        not_an_address ? SSL_set1_host(ssl, name.c_str()) == 1
+                       : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
+    if (!name_set) return done("cannot verify the TLS server name '" + name + "'");
     async_connect_tcp(
         shared_from_this(), resolver_, stream_.next_layer(), address_,
         [self = shared_from_this(), name, done = std::move(done)](std::string failure) mutable {
@@ -124,19 +127,12 @@ class TlsTransport final : public Transport, public std::enable_shared_from_this
           if (verify != X509_V_OK) {
             why += "certificate verification failed: ";
             why += X509_verify_cert_error_string(verify);
-          } else if (self->context_->options().verify_peer && is_verification_error(ec)) {
-            why += "the certificate does not match the name '" + name + "'";
+            why += " (verifying '" + name + "')";
           } else {
             why += ec.message();
           }
           done(std::move(why));
         });
-  }
-
-  static bool is_verification_error(const error_code& ec) {
-    return ec.category() == asio::error::get_ssl_category() &&
-           ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
-               SSL_R_CERTIFICATE_VERIFY_FAILED;
   }
 
   std::shared_ptr<const OpenSslContext> context_;
