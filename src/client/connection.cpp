@@ -16,6 +16,7 @@
 #include "client/handshake.hpp"
 #include "client/locator.hpp"
 #include "client/reply_reader.hpp"
+#include "client/sentinel_locator.hpp"
 #include "client/transport.hpp"
 #include "core/log.hpp"
 #include "distkit/error.hpp"
@@ -49,6 +50,9 @@ ServerAddress fixed_address(const RedisUrl& url) {
 
 std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
                                       const Connection::Settings& settings) {
+  if (settings.url.uses_sentinel()) {
+    return make_sentinel_locator(strand, settings.url, settings.tls, settings.connect_timeout);
+  }
   return make_fixed_locator(strand, fixed_address(settings.url));
 }
 
@@ -71,11 +75,7 @@ class PipelinedConnection final : public Connection,
     auto first = first_connect_.get_future();
     asio::post(strand_, [self = shared_from_this()] {
       self->locator_->watch([weak = std::weak_ptr(self)](std::string why) {
-        const auto connection = weak.lock();
-        if (connection && connection->state_ != State::closed &&
-            connection->state_ != State::waiting_to_reconnect) {
-          connection->connection_lost(why);
-        }
+        if (const auto connection = weak.lock()) connection->on_moved(std::move(why));
       });
       self->start_connect();
     });
@@ -120,6 +120,17 @@ class PipelinedConnection final : public Connection,
   static void run(std::vector<RequestQueue::Finished>& finished) {
     for (auto& entry : finished) entry.run();
     finished.clear();
+  }
+
+  // The locator says the server is no longer the right one (a failover):
+  // leave it, or stop waiting to reconnect, and find the new one now.
+  void on_moved(std::string why) {
+    if (state_ == State::closed) return;
+    if (state_ == State::waiting_to_reconnect) {
+      reconnect_timer_.cancel();
+      return start_connect();
+    }
+    connection_lost(std::move(why));
   }
 
   // Moves everything submitted since the last drain into the queue in one

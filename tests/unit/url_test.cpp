@@ -91,6 +91,10 @@ struct Malformed {
   const char* names;  // what the message must say is wrong
 };
 
+void PrintTo(const Malformed& malformed, std::ostream* out) {
+  *out << '"' << malformed.url << '"';
+}
+
 class MalformedUrl : public testing::TestWithParam<Malformed> {};
 
 TEST_P(MalformedUrl, IsInvalidArgumentNamingThePart) {
