@@ -1,6 +1,7 @@
 // The options every distkit command accepts, before or after its name.
 #pragma once
 
+#include <distkit/client.hpp>
 #include <string>
 
 namespace distkit::tools {
@@ -10,6 +11,7 @@ struct GlobalOptions {
   std::string prefix = "distkit";
   bool lax = false;  // address <prefix>:lax_counter instead of <prefix>:strict_counter
   bool json = false;
+  TlsOptions tls;  // --tls-ca, --tls-cert, --tls-key, --tls-insecure (rediss schemes)
 };
 
 }  // namespace distkit::tools

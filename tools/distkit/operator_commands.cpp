@@ -22,7 +22,10 @@ class SelectedCounter {
   explicit SelectedCounter(const GlobalOptions& options) {
     const RedisKey prefix(options.prefix);
     const std::string url = configured_url(options.url);
-    const CounterOptions counter_options(prefix, Client::connect(url.empty() ? default_url : url));
+    ClientOptions client_options;
+    client_options.url = url.empty() ? default_url : url;
+    client_options.tls = options.tls;
+    const CounterOptions counter_options(prefix, Client::connect(client_options));
     if (options.lax) {
       lax_ = LaxCounter::create(counter_options);
       counter_ = lax_;
