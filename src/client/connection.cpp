@@ -51,7 +51,12 @@ ServerAddress fixed_address(const RedisUrl& url) {
 std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
                                       const Connection::Settings& settings) {
   if (settings.url.uses_sentinel()) {
-    return make_sentinel_locator(strand, settings.url, settings.tls, settings.connect_timeout);
+    // Every sentinel gets its share of connect_timeout, so that one that
+    // does not answer at all leaves time to ask the others.
+    const auto sentinels = static_cast<int>(settings.url.hosts.size());
+    const auto per_sentinel =
+        std::max(settings.connect_timeout / sentinels, std::chrono::milliseconds(100));
+    return make_sentinel_locator(strand, settings.url, settings.tls, per_sentinel);
   }
   return make_fixed_locator(strand, fixed_address(settings.url));
 }

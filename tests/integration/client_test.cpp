@@ -115,23 +115,11 @@ TEST(Client, AuthAndSelectFromTheUrl) {
   ClientOptions wrong;
   wrong.url = "redis://:nope@" + host;
   wrong.connect_timeout = milliseconds(500);
-  try {
-    Client::connect(wrong);
-    FAIL() << "connected with a wrong password";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Errc::connection);
-    const std::string what = e.what();
-    EXPECT_NE(what.find("authentication failed: WRONGPASS"), std::string::npos) << what;
-    EXPECT_EQ(what.find("nope"), std::string::npos) << what;
-  }
+  const std::string why = connect_failure(wrong);
+  EXPECT_NE(why.find("authentication failed: WRONGPASS"), std::string::npos) << why;
+  EXPECT_EQ(why.find("nope"), std::string::npos) << why;
   wrong.url = "redis://:sesame@" + host + "/99";
-  try {
-    Client::connect(wrong);
-    FAIL() << "selected db 99";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Errc::connection);
-    EXPECT_NE(std::string(e.what()).find("SELECT 99 failed"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(connect_failure(wrong).find("SELECT 99 failed"), std::string::npos);
 }
 
 TEST(Client, CallsWhileRedisIsDownFailWithinTheCommandTimeoutThenRecover) {

@@ -3,28 +3,21 @@
 #include <gtest/gtest.h>
 
 #include "client/script.hpp"
+#include "replies.hpp"
 
 namespace distkit::detail {
 namespace {
 
-Reply reply_of(Reply::Kind kind, std::string text) {
-  Reply reply;
-  reply.kind = kind;
-  reply.text = std::move(text);
-  return reply;
-}
-Reply ok() {
-  return reply_of(Reply::Kind::status, "OK");
-}
-Reply error_reply(std::string text) {
-  return reply_of(Reply::Kind::error, std::move(text));
-}
+using namespace test_replies;
 
+Reply ok() {
+  return status("OK");
+}
+Reply pong() {
+  return status("PONG");
+}
 Reply role(std::string name) {
-  Reply reply;
-  reply.kind = Reply::Kind::array;
-  reply.elements.push_back(reply_of(Reply::Kind::string, std::move(name)));
-  return reply;
+  return array({bulk(std::move(name))});
 }
 
 const Credentials alice{"alice", "secret"};
@@ -48,15 +41,14 @@ TEST(Handshake, SendsAuthSelectRolePingAndScriptLoadsInOneWrite) {
   EXPECT_EQ(handshake.on_reply(ok()), Handshake::Status::waiting);
   EXPECT_EQ(handshake.on_reply(ok()), Handshake::Status::waiting);
   EXPECT_EQ(handshake.on_reply(role("master")), Handshake::Status::waiting);
-  EXPECT_EQ(handshake.on_reply(reply_of(Reply::Kind::status, "PONG")), Handshake::Status::waiting);
-  EXPECT_EQ(handshake.on_reply(reply_of(Reply::Kind::string, script.sha1())),
-            Handshake::Status::ready);
+  EXPECT_EQ(handshake.on_reply(pong()), Handshake::Status::waiting);
+  EXPECT_EQ(handshake.on_reply(bulk(script.sha1())), Handshake::Status::ready);
 }
 
 TEST(Handshake, PlainConnectionOnlyPings) {
   Handshake handshake({}, 0, false, {});
   EXPECT_EQ(handshake.bytes(), "*1\r\n$4\r\nPING\r\n");
-  EXPECT_EQ(handshake.on_reply(reply_of(Reply::Kind::status, "PONG")), Handshake::Status::ready);
+  EXPECT_EQ(handshake.on_reply(pong()), Handshake::Status::ready);
 }
 
 TEST(Handshake, LoadingIsRetriedAndCanSucceedOnTheNextAttempt) {
@@ -67,7 +59,7 @@ TEST(Handshake, LoadingIsRetriedAndCanSucceedOnTheNextAttempt) {
   EXPECT_NE(handshake.failure().find("LOADING"), std::string::npos);
   handshake.restart();
   EXPECT_EQ(handshake.on_reply(ok()), Handshake::Status::waiting);
-  EXPECT_EQ(handshake.on_reply(reply_of(Reply::Kind::status, "PONG")), Handshake::Status::ready);
+  EXPECT_EQ(handshake.on_reply(pong()), Handshake::Status::ready);
 }
 
 TEST(Handshake, WrongPasswordIsAnAuthenticationFailureWithoutThePassword) {
@@ -84,19 +76,19 @@ TEST(Handshake, WrongPasswordIsAnAuthenticationFailureWithoutThePassword) {
 TEST(Handshake, BadDbFailsAndAReplicaRelocates) {
   Handshake bad_db({}, 99, false, {});
   bad_db.on_reply(error_reply("ERR DB index is out of range"));
-  EXPECT_EQ(bad_db.on_reply(reply_of(Reply::Kind::status, "PONG")), Handshake::Status::failed);
+  EXPECT_EQ(bad_db.on_reply(pong()), Handshake::Status::failed);
   EXPECT_NE(bad_db.failure().find("SELECT 99 failed"), std::string::npos);
   EXPECT_FALSE(bad_db.authentication_failed());
 
   Handshake replica({}, 0, true, {});
   replica.on_reply(role("slave"));
-  EXPECT_EQ(replica.on_reply(reply_of(Reply::Kind::status, "PONG")), Handshake::Status::relocate);
+  EXPECT_EQ(replica.on_reply(pong()), Handshake::Status::relocate);
 }
 
 TEST(Handshake, AFailedScriptLoadIsNotFatal) {
   const Script script("return 7");
   Handshake handshake({}, 0, false, {&script});
-  handshake.on_reply(reply_of(Reply::Kind::status, "PONG"));
+  handshake.on_reply(pong());
   EXPECT_EQ(handshake.on_reply(error_reply("ERR unknown command")), Handshake::Status::ready);
 }
 

@@ -2,15 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "replies.hpp"
+
 namespace distkit::detail {
 namespace {
 
-Reply error_reply(std::string text) {
-  Reply reply;
-  reply.kind = Reply::Kind::error;
-  reply.text = std::move(text);
-  return reply;
-}
+using namespace test_replies;
 
 TEST(Refusal, PassingStatesAreRetriedAfterAWait) {
   for (const char* text :
@@ -37,10 +34,7 @@ TEST(Refusal, RealErrorsAndRepliesAreNotRefusals) {
   EXPECT_FALSE(classify_refusal(error_reply("WRONGTYPE Operation against a key"), true));
   EXPECT_FALSE(classify_refusal(error_reply("BUSYKEY Target key name already exists."), false));
   EXPECT_FALSE(classify_refusal(error_reply("ERR LOADING is not a prefix here"), false));
-  Reply status;
-  status.kind = Reply::Kind::status;
-  status.text = "LOADING";
-  EXPECT_FALSE(classify_refusal(status, false));
+  EXPECT_FALSE(classify_refusal(status("LOADING"), false));
 }
 
 TEST(Refusal, AuthenticationErrors) {

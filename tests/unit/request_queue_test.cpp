@@ -4,12 +4,14 @@
 
 #include "client/script.hpp"
 #include "distkit/error.hpp"
+#include "replies.hpp"
 
 namespace distkit::detail {
 namespace {
 
 using clock = RequestQueue::clock;
 using boost::system::error_code;
+using namespace test_replies;
 
 struct Recorded {
   error_code error;
@@ -19,19 +21,6 @@ struct Recorded {
 
 ReplyCallback record(Recorded& into) {
   return [&into](error_code error, Reply reply) { into = {error, std::move(reply), true}; };
-}
-
-Reply status(std::string text) {
-  Reply reply;
-  reply.kind = Reply::Kind::status;
-  reply.text = std::move(text);
-  return reply;
-}
-
-Reply error_reply(std::string text) {
-  Reply reply = status(std::move(text));
-  reply.kind = Reply::Kind::error;
-  return reply;
 }
 
 void run(std::vector<RequestQueue::Finished>& finished) {

@@ -2,26 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "replies.hpp"
+
 namespace distkit::detail {
 namespace {
 
-Reply text(Reply::Kind kind, std::string value) {
-  Reply reply;
-  reply.kind = kind;
-  reply.text = std::move(value);
-  return reply;
-}
-
-Reply array(std::vector<Reply> elements) {
-  Reply reply;
-  reply.kind = Reply::Kind::array;
-  reply.elements = std::move(elements);
-  return reply;
-}
-
-Reply bulk(std::string value) {
-  return text(Reply::Kind::string, std::move(value));
-}
+using namespace test_replies;
 
 TEST(SentinelProtocol, MasterQueryAuthenticatesFirstWhenAsked) {
   EXPECT_EQ(encode_master_query({}, "mymaster"),
@@ -40,8 +26,7 @@ TEST(SentinelProtocol, MasterAddress) {
             (ServerAddress{"10.0.0.7", 6380, {}}));
   EXPECT_FALSE(parse_master_address(Reply{}, why));
   EXPECT_NE(why.find("does not know"), std::string::npos);
-  EXPECT_FALSE(
-      parse_master_address(text(Reply::Kind::error, "NOAUTH Authentication required."), why));
+  EXPECT_FALSE(parse_master_address(error_reply("NOAUTH Authentication required."), why));
   EXPECT_EQ(why, "NOAUTH Authentication required.");
   EXPECT_FALSE(parse_master_address(array({bulk("10.0.0.7"), bulk("0")}), why));
   EXPECT_FALSE(parse_master_address(array({bulk("10.0.0.7"), bulk("80x")}), why));
