@@ -383,6 +383,7 @@ class PipelinedConnection final : public Connection,
           std::to_string(silent_timeouts_before_reconnect * settings_.command_timeout.count()) +
           " ms");
     }
+    if (queue_.refused() == 0) pending_refusal_.reset();  // all expired unsent
     write_pending();  // expired refused requests may have been holding writes
     arm_request_timer();
   }

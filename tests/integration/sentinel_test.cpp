@@ -183,7 +183,9 @@ TEST(Sentinel, FollowsAFailoverWithoutACrash) {
   auto counter = StrictCounter::create({RedisKey("switch"), Client::connect(options)});
   const RedisKey key("k");
   counter->inc(key, 1);
-  ASSERT_EQ(setup.fail_over(), "OK");
+  // Right after start a sentinel may not yet judge the replica suitable
+  // (NOGOODSLAVE) until it has its INFO.
+  ASSERT_TRUE(wait_until([&] { return setup.fail_over() == "OK"; }, seconds(30)));
   ASSERT_TRUE(
       wait_until([&] { return setup.reported_master_port() == setup.replica_port; }, seconds(30)));
   // Sentinel names the new master before the old one has been turned into
