@@ -13,10 +13,30 @@ class Connection;
 struct ClientAccess;
 }  // namespace detail
 
+// TLS settings for the rediss:// and rediss-sentinel:// schemes. The server
+// is always verified (certificate chain and host name, or IP address SAN)
+// unless verify_peer is set to false.
+struct TlsOptions {
+  std::string ca_file;      // PEM bundle to verify the server; empty: the system's default paths
+  std::string cert_file;    // client certificate (PEM) for mutual TLS; empty: none
+  std::string key_file;     // its private key (PEM)
+  std::string server_name;  // SNI and the name verified; empty: the host of the URL
+  bool verify_peer = true;  // false only for tests; never the default
+};
+
 struct ClientOptions {
-  // redis://[[user]:password@]host[:port][/db]. Port defaults to 6379 and db
-  // to 0. With a password the client sends AUTH (AUTH user password when a
-  // user is given), with a db it sends SELECT, before any other command.
+  // Where Redis is (credentials are optional everywhere; a user selects an
+  // ACL user and needs a password):
+  //   redis://[[user]:password@]host[:port][/db]           one Redis over TCP
+  //   rediss://[[user]:password@]host[:port][/db]          the same over TLS
+  //   unix:///path/to/socket[?db=N][&user=U][&password=P]  over a Unix socket
+  //   redis-sentinel://[[user]:password@]h1[:p1],h2[:p2]/db#master
+  //   rediss-sentinel://...   the master Sentinel names, following failovers;
+  //       Sentinel's own credentials, if any, go in the query:
+  //       ?sentinel_password=P (and &sentinel_user=U)
+  // Ports default to 6379 (26379 for sentinels), the db to 0. With a
+  // password the client sends AUTH, with a db SELECT, before any other
+  // command. Percent-escape reserved characters in passwords.
   std::string url = "redis://127.0.0.1:6379";
   // How long connect() waits for the first connection (and each reconnect
   // attempt waits) before giving up on it.
@@ -24,25 +44,42 @@ struct ClientOptions {
   // How long a command may wait for its reply, counted from the call; this
   // includes time spent waiting for a reconnect.
   std::chrono::milliseconds command_timeout{1000};
+  TlsOptions tls;  // used by the rediss* schemes
 };
 
-// One TCP connection to Redis with auto-pipelining: commands issued
+// One connection to Redis with auto-pipelining: commands issued
 // concurrently from any number of threads or coroutines are coalesced into
-// as few writes as possible and replies are matched in order.
+// as few writes as possible and replies are matched in order. Commands of
+// one client apply in Redis in the order they were issued.
 //
 // A dropped connection is re-established in the background with exponential
 // backoff; a command issued while Redis is away fails within command_timeout
-// with Errc::connection or Errc::timeout. Lua scripts run by EVALSHA and are
-// reloaded transparently after NOSCRIPT (a Redis restart or SCRIPT FLUSH).
+// with Errc::connection or Errc::timeout. A command Redis refused without
+// running it because of a passing state (LOADING, BUSY, MASTERDOWN,
+// TRYAGAIN, CLUSTERDOWN, READONLY after a failover) is sent again, after
+// reconnecting or asking Sentinel where that is the cure, until
+// command_timeout; only a state that outlasts it reaches the caller, as
+// Errc::timeout (or Errc::connection when disconnected). Lua scripts run by
+// EVALSHA; every reconnect loads the scripts used so far, and after a SCRIPT
+// FLUSH the refused calls are sent again as EVAL, still in issue order (a
+// refused call that a later, already executed command has overtaken fails
+// with Errc::connection instead: it was not run).
+//
+// Problems without a caller (a lost connection, credentials rejected on a
+// reconnect) go to the log hook (distkit/log.hpp).
 //
 // Thread-safe. Share one Client (by shared_ptr) between all counters.
 class Client {
  public:
   // Parses `options.url`, opens the connection and runs the handshake on a
   // private I/O thread owned by the client.
-  // Throws Error{Errc::invalid_argument} for a malformed URL or a
-  // non-positive timeout, Error{Errc::connection} when Redis cannot be
-  // reached (or rejects AUTH/SELECT) within connect_timeout.
+  // Throws Error{Errc::invalid_argument} for a malformed URL (the message
+  // names the wrong part and never repeats a password), a non-positive
+  // timeout or unusable TLS files; Error{Errc::connection} when Redis cannot
+  // be reached, the TLS handshake or verification fails, or Redis rejects
+  // AUTH ("authentication failed: WRONGPASS ...") or SELECT, within
+  // connect_timeout. A Redis still loading its dataset is waited for within
+  // connect_timeout.
   static std::shared_ptr<Client> connect(ClientOptions options = {});
 
   // connect() with default timeouts and the given URL.

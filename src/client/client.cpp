@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client/connection.hpp"
+#include "client/tls_transport.hpp"
 #include "client/url.hpp"
 #include "distkit/error.hpp"
 
@@ -36,7 +37,9 @@ detail::Connection::Settings connection_settings(const ClientOptions& options) {
   if (options.connect_timeout.count() <= 0 || options.command_timeout.count() <= 0) {
     throw Error(Errc::invalid_argument, "connect_timeout and command_timeout must be positive");
   }
-  return {detail::parse_redis_url(options.url), options.connect_timeout, options.command_timeout};
+  detail::RedisUrl url = detail::parse_redis_url(options.url);
+  auto tls = url.uses_tls() ? detail::TlsContext::create(options.tls) : nullptr;
+  return {std::move(url), std::move(tls), options.connect_timeout, options.command_timeout};
 }
 
 }  // namespace

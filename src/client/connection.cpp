@@ -1,20 +1,23 @@
 #include "client/connection.hpp"
 
+#include <algorithm>
 #include <array>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "client/backoff.hpp"
+#include "client/handshake.hpp"
+#include "client/locator.hpp"
 #include "client/reply_reader.hpp"
+#include "client/sentinel_locator.hpp"
+#include "client/transport.hpp"
 #include "core/log.hpp"
 #include "distkit/error.hpp"
 
@@ -22,35 +25,65 @@ namespace distkit::detail {
 namespace {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 using clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
 constexpr std::chrono::milliseconds first_backoff{25};
 constexpr std::chrono::milliseconds max_backoff{2000};
+// How long to wait before asking again after a passing state (LOADING,
+// BUSY, ...): short at first, then at most a few times per second.
+constexpr std::chrono::milliseconds first_retry_delay{5};
+constexpr std::chrono::milliseconds max_retry_delay{200};
 // A connection with requests in flight and silent for this many command
 // timeouts is considered dead (e.g. the peer vanished without a RST) and is
 // replaced. Shorter silences only time out the requests, which keeps a
 // merely slow or paused Redis connected.
 constexpr int silent_timeouts_before_reconnect = 3;
+// A write buffer grown past this by a large request is released afterwards
+// instead of keeping its peak capacity for the life of the connection.
+constexpr std::size_t kept_write_capacity = 1 << 20;
 
-class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
+ServerAddress fixed_address(const RedisUrl& url) {
+  if (url.scheme == UrlScheme::unix_socket) return {{}, 0, url.socket_path};
+  return {url.hosts.front().host, url.hosts.front().port, {}};
+}
+
+std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
+                                      const Connection::Settings& settings) {
+  if (settings.url.uses_sentinel()) {
+    // Every sentinel gets its share of connect_timeout, so that one that
+    // does not answer at all leaves time to ask the others.
+    const auto sentinels = static_cast<int>(settings.url.hosts.size());
+    const auto per_sentinel =
+        std::max(settings.connect_timeout / sentinels, std::chrono::milliseconds(100));
+    return make_sentinel_locator(strand, settings.url, settings.tls, per_sentinel);
+  }
+  return make_fixed_locator(strand, fixed_address(settings.url));
+}
+
+class PipelinedConnection final : public Connection,
+                                  public std::enable_shared_from_this<PipelinedConnection> {
  public:
-  TcpConnection(const asio::any_io_executor& executor, Settings settings)
+  PipelinedConnection(const asio::any_io_executor& executor, Settings settings)
       : strand_(asio::make_strand(executor)),
         settings_(std::move(settings)),
-        resolver_(strand_),
-        socket_(strand_),
+        locator_(make_locator(executor_, settings_)),
         connect_timer_(strand_),
         request_timer_(strand_),
         reconnect_timer_(strand_),
+        retry_timer_(strand_),
         backoff_(first_backoff, max_backoff, std::random_device{}()) {}
 
   // Resolves to an empty string once connected, or to why the first
   // connection failed.
   std::future<std::string> start() {
     auto first = first_connect_.get_future();
-    asio::post(strand_, [self = shared_from_this()] { self->start_connect(); });
+    asio::post(strand_, [self = shared_from_this()] {
+      self->locator_->watch([weak = std::weak_ptr(self)](std::string why) {
+        if (const auto connection = weak.lock()) connection->on_moved(std::move(why));
+      });
+      self->start_connect();
+    });
     return first;
   }
 
@@ -94,6 +127,17 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
     finished.clear();
   }
 
+  // The locator says the server is no longer the right one (a failover):
+  // leave it, or stop waiting to reconnect, and find the new one now.
+  void on_moved(std::string why) {
+    if (state_ == State::closed) return;
+    if (state_ == State::waiting_to_reconnect) {
+      reconnect_timer_.cancel();
+      return start_connect();
+    }
+    connection_lost(std::move(why));
+  }
+
   // Moves everything submitted since the last drain into the queue in one
   // go: this is where concurrent callers get coalesced into one write.
   void drain_inbox() {
@@ -108,147 +152,208 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
       return;
     }
     for (auto& entry : batch) {
+      remember_script(entry.request.script());
       queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline);
     }
     arm_request_timer();
     write_pending();
   }
 
+  // Scripts used once are loaded by every later handshake, so that a
+  // restarted or new server never answers NOSCRIPT.
+  void remember_script(const Script* script) {
+    if (script == nullptr ||
+        std::find(known_scripts_.begin(), known_scripts_.end(), script) != known_scripts_.end()) {
+      return;
+    }
+    known_scripts_.push_back(script);
+  }
+
   void start_connect() {
     if (state_ == State::closed) return;
     state_ = State::connecting;
     ++generation_;
-    reader_ = std::make_unique<ReplyReader>();
-    socket_ = tcp::socket(strand_);
     connect_timer_.expires_after(settings_.connect_timeout);
     connect_timer_.async_wait([self = shared_from_this(), generation = generation_](error_code ec) {
       if (ec || generation != self->generation_) return;
       if (self->state_ == State::connecting || self->state_ == State::handshaking) {
-        self->connection_lost("could not connect within " +
-                              std::to_string(self->settings_.connect_timeout.count()) + " ms");
+        std::string why = "could not connect within " +
+                          std::to_string(self->settings_.connect_timeout.count()) + " ms";
+        if (!self->last_refusal_.empty()) why += " (Redis answered " + self->last_refusal_ + ")";
+        self->connection_lost(why);
       }
     });
-    resolver_.async_resolve(
-        settings_.endpoint.host, std::to_string(settings_.endpoint.port),
-        [self = shared_from_this(), generation = generation_](error_code ec,
-                                                              tcp::resolver::results_type found) {
+    locator_->async_locate([self = shared_from_this(), generation = generation_](
+                               std::optional<ServerAddress> address, std::string failure) {
+      if (generation != self->generation_) return;
+      if (!address) return self->connection_lost(failure);
+      self->connect_to(std::move(*address));
+    });
+  }
+
+  void connect_to(ServerAddress address) {
+    address_ = std::move(address);
+    transport_ = make_transport(executor_, address_, settings_.tls);
+    transport_->async_connect(
+        [self = shared_from_this(), generation = generation_](std::string failure) {
           if (generation != self->generation_) return;
-          if (ec) return self->connection_lost("cannot resolve host: " + ec.message());
-          asio::async_connect(self->socket_, found,
-                              [self, generation](error_code connect_ec, const tcp::endpoint&) {
-                                if (generation != self->generation_) return;
-                                if (connect_ec) {
-                                  return self->connection_lost(connect_ec.message());
-                                }
-                                self->start_handshake();
-                              });
+          if (!failure.empty()) return self->connection_lost(failure);
+          self->start_handshake();
         });
   }
 
   void start_handshake() {
-    error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
-    socket_.set_option(asio::socket_base::keep_alive(true), ignored);
     state_ = State::handshaking;
+    reader_ = std::make_unique<ReplyReader>();
     last_read_ = clock::now();
+    last_refusal_.clear();
+    handshake_.emplace(settings_.url.credentials, settings_.url.db, locator_->requires_master(),
+                       known_scripts_);
+    retry_delay_ = first_retry_delay;
     start_read();
-
-    std::vector<Request> handshake;
-    const Endpoint& endpoint = settings_.endpoint;
-    if (endpoint.password) {
-      RequestBuilder auth("AUTH");
-      if (endpoint.user) auth.arg(*endpoint.user);
-      handshake.push_back(auth.arg(*endpoint.password).build());
-    }
-    if (endpoint.db != 0) handshake.push_back(RequestBuilder("SELECT").arg(endpoint.db).build());
-    if (handshake.empty()) return on_ready();
-
-    handshake_unwritten_ = handshake_unanswered_ = handshake.size();
-    const auto deadline = clock::now() + settings_.connect_timeout;
-    // push_front reverses, so queue the last command first.
-    for (auto it = handshake.rbegin(); it != handshake.rend(); ++it) {
-      queue_.push_front(
-          std::move(*it),
-          [self = shared_from_this(), generation = generation_](error_code ec, Reply reply) {
-            self->on_handshake_reply(generation, ec, reply);
-          },
-          deadline);
-    }
-    write_pending();
+    write_handshake();
   }
 
-  void on_handshake_reply(std::uint64_t generation, error_code ec, const Reply& reply) {
-    if (generation != generation_ || state_ != State::handshaking) return;
-    if (ec) return connection_lost("handshake failed: " + ec.message());
-    if (reply.is_error()) return connection_lost("handshake rejected: " + reply.text);
-    if (--handshake_unanswered_ == 0) on_ready();
+  void write_handshake() {
+    write_buffer_ = handshake_->bytes();
+    write_bytes(write_buffer_);
+  }
+
+  void on_handshake_reply(const Reply& reply) {
+    switch (handshake_->on_reply(reply)) {
+      case Handshake::Status::waiting:
+        return;
+      case Handshake::Status::ready:
+        return on_ready();
+      case Handshake::Status::retry:
+        // A server loading its dataset (or busy): ask again shortly, within
+        // connect_timeout.
+        last_refusal_ = handshake_->failure();
+        return after_retry_delay([this] {
+          handshake_->restart();
+          write_handshake();
+        });
+      case Handshake::Status::relocate:
+        return connection_lost(handshake_->failure());
+      case Handshake::Status::failed:
+        return connection_lost(handshake_->failure(), handshake_->authentication_failed());
+    }
   }
 
   void on_ready() {
     state_ = State::ready;
     connect_timer_.cancel();
     backoff_.reset();
+    authentication_reported_ = false;
     if (!first_connect_done_) {
       first_connect_done_ = true;
       first_connect_.set_value({});
     } else {
-      detail::log(LogLevel::info, "reconnected to Redis at " + address());
+      detail::log(LogLevel::info, "reconnected to Redis at " + address_.describe());
     }
+    // Requests refused before a reconnect were never run: they go first.
+    if (queue_.refused_ready()) queue_.resume_refused();
     write_pending();
   }
 
-  // Writes every queued request in one go (only the handshake while it
-  // runs). Only one write is outstanding at a time; whatever is queued
-  // meanwhile goes out together in the next one.
+  // Runs `then` on the strand after the current retry delay (which then
+  // doubles), unless the connection changes meanwhile.
+  template <class Then>
+  void after_retry_delay(Then then) {
+    retry_timer_.expires_after(retry_delay_);
+    retry_delay_ = std::min(retry_delay_ * 2, max_retry_delay);
+    retry_timer_.async_wait(
+        [self = shared_from_this(), generation = generation_, then](error_code ec) mutable {
+          if (ec || generation != self->generation_) return;
+          then();
+        });
+  }
+
+  // Writes every queued request in one go. Only one write is outstanding at
+  // a time; whatever is queued meanwhile goes out together in the next one.
   void write_pending() {
-    if (writing_ || queue_.queued() == 0) return;
-    std::size_t limit = queue_.queued();
-    if (state_ == State::handshaking) {
-      limit = handshake_unwritten_;
-      handshake_unwritten_ = 0;
-    } else if (state_ != State::ready) {
-      return;
-    }
-    if (limit == 0) return;
+    if (writing_ || state_ != State::ready || queue_.queued() == 0) return;
     write_buffer_.clear();
-    queue_.take_writable(write_buffer_, limit);
+    if (queue_.take_writable(write_buffer_) == 0) return;
+    write_bytes(write_buffer_);
+  }
+
+  void write_bytes(std::string_view bytes) {
     writing_ = true;
-    asio::async_write(
-        socket_, asio::buffer(write_buffer_),
-        [self = shared_from_this(), generation = generation_](error_code ec, std::size_t) {
+    transport_->async_write(
+        bytes, [self = shared_from_this(), generation = generation_](error_code ec, std::size_t) {
           if (generation != self->generation_) return;
           self->writing_ = false;
           if (ec) return self->connection_lost("write failed: " + ec.message());
+          if (self->write_buffer_.capacity() > kept_write_capacity)
+            std::string().swap(self->write_buffer_);
           self->write_pending();
         });
   }
 
   void start_read() {
-    socket_.async_read_some(
-        asio::buffer(read_buffer_),
-        [self = shared_from_this(), generation = generation_](error_code ec, std::size_t size) {
-          if (generation != self->generation_) return;
-          if (ec) return self->connection_lost("read failed: " + ec.message());
-          self->on_read(size);
-        });
+    transport_->async_read_some(read_buffer_, [self = shared_from_this(), generation = generation_](
+                                                  error_code ec, std::size_t size) {
+      if (generation != self->generation_) return;
+      if (ec) return self->connection_lost("read failed: " + ec.message());
+      self->on_read(size);
+    });
   }
 
   void on_read(std::size_t size) {
     last_read_ = clock::now();
+    const auto generation = generation_;
     std::vector<RequestQueue::Finished> finished;
     try {
       reader_->feed({read_buffer_.data(), size});
-      while (auto reply = reader_->next()) queue_.on_reply(std::move(*reply), finished);
+      while (auto reply = reader_->next()) {
+        if (state_ == State::handshaking) {
+          on_handshake_reply(*reply);
+          if (generation != generation_) return;  // the handshake gave up
+          continue;
+        }
+        if (auto refusal = queue_.on_reply(std::move(*reply), finished)) note_refusal(*refusal);
+      }
     } catch (const Error& e) {
       run(finished);
       return connection_lost(e.what());
     }
-    const auto generation = generation_;
     run(finished);
     // A callback may have closed the connection or triggered a reconnect.
     if (generation != generation_ || state_ == State::closed) return;
-    write_pending();  // NOSCRIPT re-sends
+    if (state_ == State::ready) cure_refusal();
+    if (generation != generation_) return;
+    write_pending();
     start_read();
+  }
+
+  void note_refusal(Refusal refusal) {
+    if (!pending_refusal_ || static_cast<int>(refusal) > static_cast<int>(*pending_refusal_)) {
+      pending_refusal_ = refusal;
+    }
+  }
+
+  // Once every request written before a refusal is answered, does what
+  // cures it and sends the refused requests again, in order.
+  void cure_refusal() {
+    if (!pending_refusal_ || !queue_.refused_ready()) {
+      if (queue_.refused() == 0) pending_refusal_.reset();
+      return;
+    }
+    const Refusal refusal = *std::exchange(pending_refusal_, std::nullopt);
+    switch (refusal) {
+      case Refusal::noscript:
+        queue_.resume_refused();
+        return;
+      case Refusal::passing:
+        return after_retry_delay([this] {
+          queue_.resume_refused();
+          write_pending();
+        });
+      case Refusal::relocate:
+        return connection_lost("Redis at " + address_.describe() +
+                               " refused a write as a replica (READONLY or MASTERDOWN)");
+    }
   }
 
   void arm_request_timer() {
@@ -278,32 +383,43 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
           std::to_string(silent_timeouts_before_reconnect * settings_.command_timeout.count()) +
           " ms");
     }
+    if (queue_.refused() == 0) pending_refusal_.reset();  // all expired unsent
+    write_pending();  // expired refused requests may have been holding writes
     arm_request_timer();
   }
 
-  void connection_lost(const std::string& why) {
+  void connection_lost(std::string why, bool authentication_failed = false) {
     if (state_ == State::closed) return;
     const bool was_ready = state_ == State::ready;
-    ++generation_;  // silences the handlers of the old socket
-    error_code ignored;
-    socket_.close(ignored);
-    resolver_.cancel();
+    ++generation_;  // silences the handlers of the old transport
+    if (transport_) transport_->close();
+    transport_.reset();
     connect_timer_.cancel();
+    retry_timer_.cancel();
     writing_ = false;
-    handshake_unwritten_ = handshake_unanswered_ = 0;
+    handshake_.reset();
 
     std::vector<RequestQueue::Finished> finished;
     queue_.fail_in_flight(make_error_code(Errc::connection), finished);
+    const std::string where = address_.describe().empty() ? "" : " at " + address_.describe();
     if (!first_connect_done_) {
       // connect() reports this failure; it never retries.
       first_connect_done_ = true;
       state_ = State::closed;
+      locator_->close();
       queue_.fail_all(make_error_code(Errc::connection), finished);
-      first_connect_.set_value(why.empty() ? "unknown error" : why);
+      first_connect_.set_value("Redis" + where + ": " + (why.empty() ? "unknown error" : why));
       run(finished);
       return;
     }
-    if (was_ready) detail::log(LogLevel::warning, "lost Redis at " + address() + ": " + why);
+    if (authentication_failed) {
+      if (!std::exchange(authentication_reported_, true)) {
+        detail::log(LogLevel::error, "Redis" + where + " rejected the credentials on reconnect (" +
+                                         why + "); retrying with backoff");
+      }
+    } else if (was_ready) {
+      detail::log(LogLevel::warning, "lost Redis" + where + ": " + why);
+    }
     state_ = State::waiting_to_reconnect;
     reconnect_timer_.expires_after(backoff_.next());
     reconnect_timer_.async_wait([self = shared_from_this()](error_code ec) {
@@ -317,30 +433,27 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
     if (state_ == State::closed) return;
     state_ = State::closed;
     ++generation_;
-    error_code ignored;
-    socket_.close(ignored);
-    resolver_.cancel();
+    if (transport_) transport_->close();
+    transport_.reset();
+    locator_->close();
     connect_timer_.cancel();
     request_timer_.cancel();
     reconnect_timer_.cancel();
+    retry_timer_.cancel();
     std::vector<RequestQueue::Finished> finished;
     queue_.fail_all(make_error_code(Errc::closed), finished);
     run(finished);
     drain_inbox();  // fails whatever is still in the inbox with Errc::closed
   }
 
-  std::string address() const {
-    return settings_.endpoint.host + ":" + std::to_string(settings_.endpoint.port);
-  }
-
   asio::strand<asio::any_io_executor> strand_;
   asio::any_io_executor executor_{strand_};
   Settings settings_;
-  tcp::resolver resolver_;
-  tcp::socket socket_;
+  std::unique_ptr<Locator> locator_;
   asio::steady_timer connect_timer_;
   asio::steady_timer request_timer_;
   asio::steady_timer reconnect_timer_;
+  asio::steady_timer retry_timer_;
   Backoff backoff_;
 
   std::mutex inbox_mutex_;
@@ -349,25 +462,31 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
 
   State state_ = State::connecting;
   std::uint64_t generation_ = 0;
+  ServerAddress address_;
+  std::shared_ptr<Transport> transport_;
+  std::optional<Handshake> handshake_;
+  std::vector<const Script*> known_scripts_;
   RequestQueue queue_;
+  std::optional<Refusal> pending_refusal_;
+  std::chrono::milliseconds retry_delay_ = first_retry_delay;
+  std::string last_refusal_;
   std::unique_ptr<ReplyReader> reader_;
   std::string write_buffer_;
   bool writing_ = false;
   bool timer_armed_ = false;
-  std::size_t handshake_unwritten_ = 0;
-  std::size_t handshake_unanswered_ = 0;
   std::array<char, 64 * 1024> read_buffer_{};
   clock::time_point last_read_{};
   bool first_connect_done_ = false;
+  bool authentication_reported_ = false;
   std::promise<std::string> first_connect_;
 };
 
 }  // namespace
 
 std::shared_ptr<Connection> Connection::open(asio::any_io_executor executor, Settings settings) {
-  auto connection = std::make_shared<TcpConnection>(executor, std::move(settings));
+  auto connection = std::make_shared<PipelinedConnection>(executor, std::move(settings));
   const std::string failure = connection->start().get();
-  if (!failure.empty()) throw Error(Errc::connection, "cannot connect to Redis: " + failure);
+  if (!failure.empty()) throw Error(Errc::connection, "cannot connect to " + failure);
   return connection;
 }
 

@@ -1,4 +1,4 @@
-// The socket side of the client: one auto-pipelined TCP connection.
+// The socket side of the client: one auto-pipelined connection to one Redis.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -11,10 +11,14 @@
 
 namespace distkit::detail {
 
-// Owns one TCP connection to Redis and everything that keeps it going:
-// handshake (AUTH, SELECT), auto-pipelining, per-request deadlines and
-// reconnects with backoff. The protocol state lives in RequestQueue,
-// ReplyReader and Backoff; this class only moves bytes and timers.
+class TlsContext;
+
+// Owns one connection to Redis (TCP, TLS or a Unix socket) and everything
+// that keeps it going: finding the server (a fixed address or the master
+// Sentinel names), the handshake, auto-pipelining, per-request deadlines,
+// retries of refused commands in issue order, and reconnects with backoff.
+// The protocol state lives in Handshake, RequestQueue, ReplyReader and
+// Backoff; this class only moves bytes and timers.
 //
 // execute() and close() are thread-safe. All internal work, and every
 // ReplyCallback, runs on executor() (a strand), one at a time, in the order
@@ -22,14 +26,15 @@ namespace distkit::detail {
 class Connection {
  public:
   struct Settings {
-    Endpoint endpoint;
+    RedisUrl url;
+    std::shared_ptr<const TlsContext> tls;  // set for the rediss schemes
     std::chrono::milliseconds connect_timeout;
     std::chrono::milliseconds command_timeout;
   };
 
   // Starts connecting on `executor` and blocks until the first connection is
   // ready. Throws Error{Errc::connection} when it fails within
-  // connect_timeout.
+  // connect_timeout, saying why (an authentication failure says so).
   static std::shared_ptr<Connection> open(boost::asio::any_io_executor executor, Settings settings);
 
   virtual ~Connection() = default;

@@ -1,11 +1,14 @@
 #include "client/reply_reader.hpp"
 
 #include <hiredis/read.h>
+#include <hiredis/sds.h>
 
 #include "distkit/error.hpp"
 
 namespace distkit::detail {
 namespace {
+
+constexpr std::size_t kept_buffer_capacity = 1 << 20;
 
 // hiredis hands every callback the task being parsed; a nested element is
 // stored straight into its parent's pre-sized element vector so the tree is
@@ -71,9 +74,10 @@ void ReplyReader::Deleter::operator()(void* reader) const noexcept {
 
 ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(&reply_functions)) {
   if (!reader_) throw std::bad_alloc();
-  // Keep the read buffer instead of shrinking it after every reply: the
-  // connection streams replies continuously.
-  static_cast<redisReader*>(reader_.get())->maxbuf = 0;
+  // Keep a buffer of ordinary size between replies (the connection streams
+  // them continuously), but let go of one grown by a large reply once it has
+  // been consumed, instead of keeping its peak size until reconnect.
+  static_cast<redisReader*>(reader_.get())->maxbuf = kept_buffer_capacity;
 }
 
 ReplyReader::~ReplyReader() = default;
@@ -83,6 +87,11 @@ void ReplyReader::feed(std::string_view bytes) {
   if (redisReaderFeed(reader, bytes.data(), bytes.size()) != REDIS_OK) {
     throw Error(Errc::connection, "RESP reader: " + std::string(reader->errstr));
   }
+}
+
+std::size_t ReplyReader::buffer_capacity() const noexcept {
+  const auto* reader = static_cast<const redisReader*>(reader_.get());
+  return sdslen(reader->buf) + sdsavail(reader->buf);
 }
 
 std::optional<Reply> ReplyReader::next() {

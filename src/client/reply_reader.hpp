@@ -26,6 +26,9 @@ class ReplyReader {
   // unusable and the connection must be reset (construct a new reader).
   std::optional<Reply> next();
 
+  // Bytes the reader's buffer holds allocated (for tests of its shrinking).
+  std::size_t buffer_capacity() const noexcept;
+
  private:
   struct Deleter {
     void operator()(void* reader) const noexcept;

@@ -1,10 +1,26 @@
 #include "client/request_queue.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "distkit/error.hpp"
 
 namespace distkit::detail {
+namespace {
+
+template <class Entries, class Expired, class Fail>
+void erase_expired(Entries& entries, Expired expired, Fail fail) {
+  for (auto it = entries.begin(); it != entries.end();) {
+    if (!expired(*it)) {
+      ++it;
+      continue;
+    }
+    fail(*it);
+    it = entries.erase(it);
+  }
+}
+
+}  // namespace
 
 void RequestQueue::finish(Entry& entry, boost::system::error_code error, Reply reply,
                           std::vector<Finished>& finished) {
@@ -17,38 +33,43 @@ void RequestQueue::push(Request request, ReplyCallback done, clock::time_point d
   queued_.push_back({std::move(request), std::move(done), deadline});
 }
 
-void RequestQueue::push_front(Request request, ReplyCallback done, clock::time_point deadline) {
-  queued_.push_front({std::move(request), std::move(done), deadline});
-  ++resends_;  // keeps later NOSCRIPT re-sends behind the handshake
-}
-
-std::size_t RequestQueue::take_writable(std::string& out, std::size_t limit) {
-  std::size_t taken = 0;
-  while (taken < limit && !queued_.empty()) {
-    Entry& entry = queued_.front();
+std::size_t RequestQueue::take_writable(std::string& out) {
+  if (!refused_.empty()) return 0;
+  const std::size_t taken = queued_.size();
+  for (Entry& entry : queued_) {
     out += entry.request.head();
     out += entry.request.tail();
     in_flight_.push_back(std::move(entry));
-    queued_.pop_front();
-    ++taken;
   }
-  resends_ -= std::min(resends_, taken);
+  queued_.clear();
   return taken;
 }
 
-void RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished) {
+std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished) {
   if (in_flight_.empty()) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
   Entry entry = std::move(in_flight_.front());
   in_flight_.pop_front();
-  if (!entry.done) return;  // timed out earlier; this is its late reply
-  if (reply.is_error_code("NOSCRIPT") && entry.request.script() != nullptr &&
-      !entry.request.uses_eval()) {
-    entry.request.switch_to_eval();
-    queued_.insert(queued_.begin() + static_cast<std::ptrdiff_t>(resends_), std::move(entry));
-    ++resends_;
-    return;
+  const bool is_script = entry.request.script() != nullptr && !entry.request.uses_eval();
+  const auto refusal = classify_refusal(reply, is_script);
+  if (refusal) {
+    // A request nobody waits for any more is simply dropped: it never ran.
+    if (!entry.done) return refusal;
+    if (*refusal == Refusal::noscript) entry.request.switch_to_eval();
+    refused_.push_back(std::move(entry));
+    return refusal;
   }
+  // This request ran, so the refused ones before it can no longer run in
+  // issue order.
+  for (Entry& earlier : refused_) finish(earlier, make_error_code(Errc::connection), {}, finished);
+  refused_.clear();
   finish(entry, {}, std::move(reply), finished);
+  return std::nullopt;
+}
+
+void RequestQueue::resume_refused() {
+  queued_.insert(queued_.begin(), std::make_move_iterator(refused_.begin()),
+                 std::make_move_iterator(refused_.end()));
+  refused_.clear();
 }
 
 void RequestQueue::fail_in_flight(boost::system::error_code error,
@@ -59,37 +80,31 @@ void RequestQueue::fail_in_flight(boost::system::error_code error,
 
 void RequestQueue::fail_all(boost::system::error_code error, std::vector<Finished>& finished) {
   fail_in_flight(error, finished);
-  for (Entry& entry : queued_) finish(entry, error, {}, finished);
-  queued_.clear();
-  resends_ = 0;
+  for (auto* entries : {&refused_, &queued_}) {
+    for (Entry& entry : *entries) finish(entry, error, {}, finished);
+    entries->clear();
+  }
 }
 
-void RequestQueue::expire(clock::time_point now, boost::system::error_code queued_error,
+void RequestQueue::expire(clock::time_point now, boost::system::error_code unsent_error,
                           std::vector<Finished>& finished) {
   for (Entry& entry : in_flight_) {
     if (entry.deadline <= now) finish(entry, make_error_code(Errc::timeout), {}, finished);
   }
-  // Queued requests are dropped outright: nothing was sent for them.
-  for (std::size_t i = 0; i < queued_.size();) {
-    if (queued_[i].deadline > now) {
-      ++i;
-      continue;
-    }
-    finish(queued_[i], queued_error, {}, finished);
-    queued_.erase(queued_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (i < resends_) --resends_;
-  }
+  // Unsent requests are dropped outright: Redis never ran them.
+  const auto expired = [now](const Entry& entry) { return entry.deadline <= now; };
+  const auto fail = [&](Entry& entry) { finish(entry, unsent_error, {}, finished); };
+  erase_expired(refused_, expired, fail);
+  erase_expired(queued_, expired, fail);
 }
 
 std::optional<RequestQueue::clock::time_point> RequestQueue::next_deadline() const {
   std::optional<clock::time_point> earliest;
-  auto consider = [&](const std::deque<Entry>& entries) {
-    for (const Entry& entry : entries) {
+  for (const auto* entries : {&in_flight_, &refused_, &queued_}) {
+    for (const Entry& entry : *entries) {
       if (entry.done && (!earliest || entry.deadline < *earliest)) earliest = entry.deadline;
     }
-  };
-  consider(in_flight_);
-  consider(queued_);
+  }
   return earliest;
 }
 

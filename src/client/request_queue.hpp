@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "client/refusal.hpp"
 #include "client/reply.hpp"
 #include "client/request.hpp"
 #include "client/unique_function.hpp"
@@ -20,12 +20,19 @@ namespace distkit::detail {
 // Errc::connection, Errc::closed) or the reply, which may be a Redis error.
 using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply)>;
 
-// Tracks requests from submission to reply. Requests are written in order
-// and Redis answers in order, so the oldest in-flight request owns the next
-// reply. A request that times out after it was written stays in flight
-// without a callback, to swallow its late reply. After NOSCRIPT a request is
-// re-queued as EVAL ahead of everything not yet written, in the order the
-// NOSCRIPT replies came.
+// Tracks requests from submission to reply, keeping them in issue order.
+//
+// Requests are written in order and Redis answers in order, so the oldest
+// in-flight request owns the next reply. A request that times out after it
+// was written stays in flight without a callback, to swallow its late reply.
+//
+// A request Redis refused without running it (see classify_refusal) is set
+// aside to be sent again, and nothing new is written until every request
+// written before the refusal has been answered: if those were refused too
+// they join it, in order, and all go out again ahead of everything queued
+// (resume_refused), so commands still apply in issue order. If one of them
+// ran instead, the refused requests before it cannot run any more without
+// overtaking it: they fail with Errc::connection (not run).
 //
 // The queue never invokes callbacks: it appends them, with their outcome, to
 // the `finished` vector its caller runs once the queue is consistent again
@@ -42,29 +49,33 @@ class RequestQueue {
   };
 
   void push(Request request, ReplyCallback done, clock::time_point deadline);
-  // Queues ahead of everything else (the handshake of a new connection).
-  void push_front(Request request, ReplyCallback done, clock::time_point deadline);
 
-  // Appends the bytes of up to `limit` queued requests to `out` and moves
-  // them in flight. Returns how many it took.
-  std::size_t take_writable(std::string& out,
-                            std::size_t limit = std::numeric_limits<std::size_t>::max());
+  // Appends the bytes of every queued request to `out` and moves them in
+  // flight; nothing while refused requests wait. Returns how many it took.
+  std::size_t take_writable(std::string& out);
 
-  // Matches `reply` with the oldest in-flight request. Throws
-  // Error{Errc::connection} when nothing is in flight (a protocol desync).
-  void on_reply(Reply reply, std::vector<Finished>& finished);
+  // Matches `reply` with the oldest in-flight request. Returns the refusal
+  // when Redis refused that request (it is then set aside, and an EVALSHA
+  // refused with NOSCRIPT becomes EVAL). Throws Error{Errc::connection} when
+  // nothing is in flight (a protocol desync).
+  std::optional<Refusal> on_reply(Reply reply, std::vector<Finished>& finished);
+
+  // True when refused requests wait and every earlier request is answered:
+  // time to resume_refused(), after whatever cures the refusal.
+  bool refused_ready() const noexcept { return !refused_.empty() && in_flight_.empty(); }
+  // Puts the refused requests back ahead of everything queued, in order.
+  void resume_refused();
 
   // The connection is gone: whatever was in flight fails with `error`
-  // (Redis may or may not have run it). Queued requests stay queued.
+  // (Redis may or may not have run it). Queued and refused requests stay.
   void fail_in_flight(boost::system::error_code error, std::vector<Finished>& finished);
 
-  // Fails everything, queued and in flight.
+  // Fails everything, queued, refused and in flight.
   void fail_all(boost::system::error_code error, std::vector<Finished>& finished);
 
-  // Fails requests whose deadline is at or before `now`: queued ones with
-  // `queued_error` (Errc::connection while disconnected), in-flight ones
-  // with Errc::timeout.
-  void expire(clock::time_point now, boost::system::error_code queued_error,
+  // Fails requests whose deadline is at or before `now`: in-flight ones
+  // with Errc::timeout, the others (never run) with `unsent_error`.
+  void expire(clock::time_point now, boost::system::error_code unsent_error,
               std::vector<Finished>& finished);
 
   // The earliest deadline of a request that still has a callback.
@@ -72,6 +83,7 @@ class RequestQueue {
 
   std::size_t queued() const noexcept { return queued_.size(); }
   std::size_t in_flight() const noexcept { return in_flight_.size(); }
+  std::size_t refused() const noexcept { return refused_.size(); }
 
  private:
   struct Entry {
@@ -85,8 +97,7 @@ class RequestQueue {
 
   std::deque<Entry> queued_;
   std::deque<Entry> in_flight_;
-  // How many entries at the front of queued_ are NOSCRIPT re-sends.
-  std::size_t resends_ = 0;
+  std::deque<Entry> refused_;
 };
 
 }  // namespace distkit::detail

@@ -30,9 +30,24 @@ std::int64_t info_field(const std::string& url, const std::string& field) {
   return value;
 }
 
+ClientOptions options_for(std::string url) {
+  ClientOptions options;
+  options.url = std::move(url);
+  return options;
+}
+
 TEST(Client, MalformedUrlIsInvalidArgument) {
   EXPECT_DISTKIT_ERROR(Client::connect("http://127.0.0.1"), Errc::invalid_argument);
   EXPECT_DISTKIT_ERROR(Client::connect("redis://127.0.0.1:99999"), Errc::invalid_argument);
+  // Garbage after the port used to select a db silently.
+  EXPECT_DISTKIT_ERROR(Client::connect("redis://127.0.0.1:6379:3"), Errc::invalid_argument);
+  EXPECT_DISTKIT_ERROR(Client::connect("redis://127.0.0.1:6379x3"), Errc::invalid_argument);
+  try {
+    Client::connect("redis://alice:hunter2@127.0.0.1:6379:3");
+    FAIL() << "accepted a malformed URL";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+  }
   ClientOptions options;
   options.command_timeout = milliseconds(0);
   EXPECT_DISTKIT_ERROR(Client::connect(options), Errc::invalid_argument);
@@ -56,7 +71,7 @@ TEST(Client, ConcurrentCallersArePipelined) {
   auto guard = boost::asio::make_work_guard(io);
   std::thread io_thread([&] { io.run(); });
   {
-    auto client = Client::connect(io.get_executor(), ClientOptions{server.url()});
+    auto client = Client::connect(io.get_executor(), options_for(server.url()));
     auto counter = StrictCounter::create({RedisKey("pipelined"), client});
     counter->inc(RedisKey("warm"), 1);  // loads the script
     constexpr int callers = 64;
@@ -100,7 +115,11 @@ TEST(Client, AuthAndSelectFromTheUrl) {
   ClientOptions wrong;
   wrong.url = "redis://:nope@" + host;
   wrong.connect_timeout = milliseconds(500);
-  EXPECT_DISTKIT_ERROR(Client::connect(wrong), Errc::connection);
+  const std::string why = connect_failure(wrong);
+  EXPECT_NE(why.find("authentication failed: WRONGPASS"), std::string::npos) << why;
+  EXPECT_EQ(why.find("nope"), std::string::npos) << why;
+  wrong.url = "redis://:sesame@" + host + "/99";
+  EXPECT_NE(connect_failure(wrong).find("SELECT 99 failed"), std::string::npos);
 }
 
 TEST(Client, CallsWhileRedisIsDownFailWithinTheCommandTimeoutThenRecover) {
@@ -141,7 +160,7 @@ TEST(Client, RunsOnTheApplicationsExecutor) {
   auto guard = boost::asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
   {
-    auto client = Client::connect(io.get_executor(), ClientOptions{redis_url()});
+    auto client = Client::connect(io.get_executor(), options_for(redis_url()));
     auto counter = StrictCounter::create({unique_prefix(), client});
     std::promise<std::int64_t> done;
     boost::asio::co_spawn(

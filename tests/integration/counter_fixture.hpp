@@ -39,6 +39,19 @@ inline std::shared_ptr<Client> connect_with_timeout(const std::string& url,
   return Client::connect(options);
 }
 
+// Client::connect(options) must fail with Errc::connection; returns what()
+// for the test to check the reason (empty when it connected).
+inline std::string connect_failure(const ClientOptions& options) {
+  try {
+    Client::connect(options);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::connection) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "connected to " << options.url;
+  return {};
+}
+
 template <class Flavour>
 std::shared_ptr<Flavour> make_counter(const RedisKey& prefix, std::shared_ptr<Client> client) {
   return Flavour::create(CounterOptions(prefix, std::move(client)));

@@ -62,5 +62,19 @@ TEST(ReplyReader, ProtocolErrorThrowsConnection) {
   }
 }
 
+TEST(ReplyReader, LetsGoOfABufferGrownByALargeReply) {
+  ReplyReader reader;
+  const std::string value(32 << 20, 'x');
+  reader.feed("$" + std::to_string(value.size()) + "\r\n" + value + "\r\n");
+  EXPECT_GE(reader.buffer_capacity(), value.size());
+  auto large = reader.next();
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->text.size(), value.size());
+  EXPECT_FALSE(reader.next());
+  reader.feed("+OK\r\n");
+  EXPECT_LT(reader.buffer_capacity(), std::size_t{2} << 20);
+  EXPECT_EQ(reader.next()->text, "OK");
+}
+
 }  // namespace
 }  // namespace distkit::detail

@@ -4,12 +4,14 @@
 
 #include "client/script.hpp"
 #include "distkit/error.hpp"
+#include "replies.hpp"
 
 namespace distkit::detail {
 namespace {
 
 using clock = RequestQueue::clock;
 using boost::system::error_code;
+using namespace test_replies;
 
 struct Recorded {
   error_code error;
@@ -19,19 +21,6 @@ struct Recorded {
 
 ReplyCallback record(Recorded& into) {
   return [&into](error_code error, Reply reply) { into = {error, std::move(reply), true}; };
-}
-
-Reply status(std::string text) {
-  Reply reply;
-  reply.kind = Reply::Kind::status;
-  reply.text = std::move(text);
-  return reply;
-}
-
-Reply error_reply(std::string text) {
-  Reply reply = status(std::move(text));
-  reply.kind = Reply::Kind::error;
-  return reply;
 }
 
 void run(std::vector<RequestQueue::Finished>& finished) {
@@ -65,7 +54,7 @@ TEST(RequestQueue, UnexpectedReplyIsAProtocolError) {
   EXPECT_THROW(queue.on_reply(status("OK"), finished), Error);
 }
 
-TEST(RequestQueue, NoscriptIsResentAsEvalAheadOfQueuedRequestsInReplyOrder) {
+TEST(RequestQueue, NoscriptIsResentAsEvalAheadOfQueuedRequestsInIssueOrder) {
   const Script script("return 1");
   RequestQueue queue;
   Recorded a, b, c;
@@ -76,10 +65,18 @@ TEST(RequestQueue, NoscriptIsResentAsEvalAheadOfQueuedRequestsInReplyOrder) {
   queue.push(RequestBuilder("PING").build(), record(c), later);
 
   std::vector<RequestQueue::Finished> finished;
-  queue.on_reply(error_reply("NOSCRIPT No matching script."), finished);
-  queue.on_reply(error_reply("NOSCRIPT No matching script."), finished);
-  EXPECT_TRUE(finished.empty());
+  EXPECT_EQ(queue.on_reply(error_reply("NOSCRIPT No matching script."), finished),
+            Refusal::noscript);
+  // Nothing is written while a request written before the refusal is
+  // unanswered: it could still be refused too.
+  EXPECT_FALSE(queue.refused_ready());
   out.clear();
+  EXPECT_EQ(queue.take_writable(out), 0u);
+  EXPECT_EQ(queue.on_reply(error_reply("NOSCRIPT No matching script."), finished),
+            Refusal::noscript);
+  EXPECT_TRUE(finished.empty());
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
   EXPECT_EQ(queue.take_writable(out), 3u);
   const auto eval_a = out.find("$4\r\nEVAL\r\n");
   const auto arg_a = out.find("$1\r\na\r\n");
@@ -90,10 +87,79 @@ TEST(RequestQueue, NoscriptIsResentAsEvalAheadOfQueuedRequestsInReplyOrder) {
   EXPECT_LT(arg_b, ping);
 
   // A NOSCRIPT for an EVAL is a real error and reaches the caller.
-  queue.on_reply(error_reply("NOSCRIPT still"), finished);
+  EXPECT_FALSE(queue.on_reply(error_reply("NOSCRIPT still"), finished));
   run(finished);
   EXPECT_TRUE(a.called);
   EXPECT_TRUE(a.reply.is_error());
+}
+
+TEST(RequestQueue, ARefusedRequestOvertakenByALaterOneFailsUnrun) {
+  const Script script("return 1");
+  RequestQueue queue;
+  Recorded inc, set;
+  queue.push(RequestBuilder(script, 0).arg("inc").build(), record(inc), later);
+  queue.push(RequestBuilder("HSET").arg("h").arg("k").arg("0").build(), record(set), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  EXPECT_EQ(queue.on_reply(error_reply("NOSCRIPT No matching script."), finished),
+            Refusal::noscript);
+  EXPECT_FALSE(queue.on_reply(status("0"), finished));
+  run(finished);
+  // Running the script now would apply it after the HSET issued later.
+  EXPECT_EQ(inc.error, Errc::connection);
+  EXPECT_EQ(set.reply.text, "0");
+  EXPECT_EQ(queue.refused(), 0u);
+}
+
+TEST(RequestQueue, PassingStatesAreRetriedInOrderAndExpireAsUnsent) {
+  RequestQueue queue;
+  const auto now = clock::now();
+  Recorded a, b, c;
+  queue.push(RequestBuilder("A").build(), record(a), later);
+  queue.push(RequestBuilder("B").build(), record(b), now);
+  std::string out;
+  queue.take_writable(out);
+  queue.push(RequestBuilder("C").build(), record(c), later);
+  std::vector<RequestQueue::Finished> finished;
+  EXPECT_EQ(queue.on_reply(error_reply("LOADING Redis is loading the dataset in memory"), finished),
+            Refusal::passing);
+  EXPECT_EQ(queue.on_reply(error_reply("READONLY You can't write against a read only replica."),
+                           finished),
+            Refusal::relocate);
+  ASSERT_TRUE(queue.refused_ready());
+  EXPECT_EQ(queue.next_deadline(), now);
+  queue.expire(now, make_error_code(Errc::timeout), finished);
+  run(finished);
+  EXPECT_EQ(b.error, Errc::timeout);
+  EXPECT_FALSE(a.called);
+  queue.resume_refused();
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 2u);
+  EXPECT_LT(out.find("$1\r\nA"), out.find("$1\r\nC"));
+  queue.on_reply(status("a"), finished);
+  queue.on_reply(status("c"), finished);
+  run(finished);
+  EXPECT_EQ(a.reply.text, "a");
+  EXPECT_EQ(c.reply.text, "c");
+}
+
+TEST(RequestQueue, RefusedRequestsSurviveADisconnect) {
+  RequestQueue queue;
+  Recorded a, b;
+  queue.push(RequestBuilder("A").build(), record(a), later);
+  queue.push(RequestBuilder("B").build(), record(b), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  queue.on_reply(error_reply("MASTERDOWN Link with MASTER is down"), finished);
+  queue.fail_in_flight(make_error_code(Errc::connection), finished);
+  run(finished);
+  EXPECT_EQ(b.error, Errc::connection);  // may have run: not retried
+  EXPECT_FALSE(a.called);                // refused, so never ran: retried
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
+  EXPECT_EQ(queue.queued(), 1u);
 }
 
 TEST(RequestQueue, ExpiryTimesOutInFlightAndSwallowsTheLateReply) {
@@ -140,18 +206,6 @@ TEST(RequestQueue, DisconnectFailsInFlightButKeepsQueued) {
   queue.fail_all(make_error_code(Errc::closed), finished);
   run(finished);
   EXPECT_EQ(queued.error, Errc::closed);
-}
-
-TEST(RequestQueue, PushFrontGoesFirstAndTakeRespectsLimit) {
-  RequestQueue queue;
-  Recorded user, hello;
-  queue.push(RequestBuilder("USER").build(), record(user), later);
-  queue.push_front(RequestBuilder("AUTH").build(), record(hello), later);
-  std::string out;
-  EXPECT_EQ(queue.take_writable(out, 1), 1u);
-  EXPECT_NE(out.find("AUTH"), std::string::npos);
-  EXPECT_EQ(out.find("USER"), std::string::npos);
-  EXPECT_EQ(queue.queued(), 1u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "termination_cleanup.hpp"
 #include "url_in_use.hpp"
@@ -45,7 +46,11 @@ int run_reporting_failure(const std::function<int()>& body) {
   } catch (const boost::system::system_error& e) {
     // distkit::Error, and the system_error an async call's future throws.
     if (e.code() == Errc::connection || e.code() == Errc::redis) {
-      if (auto refusal = why_redis_refuses_url_in_use(e.code() == Errc::connection)) {
+      // The client names a refused handshake "authentication failed".
+      const bool maybe_unreachable =
+          e.code() == Errc::connection &&
+          std::string_view(e.what()).find("authentication failed") == std::string_view::npos;
+      if (auto refusal = why_redis_refuses_url_in_use(maybe_unreachable)) {
         print_failure(*refusal);
         return exit_refused;
       }

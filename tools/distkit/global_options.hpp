@@ -1,6 +1,7 @@
 // The options every distkit command accepts, before or after its name.
 #pragma once
 
+#include <distkit/client.hpp>
 #include <string>
 
 namespace distkit::tools {
@@ -11,6 +12,7 @@ struct GlobalOptions {
   bool lax = false;  // address <prefix>:lax_counter instead of <prefix>:strict_counter
   bool json = false;
   bool instance_aware = false;  // address <prefix>:instance_aware_counter
+  TlsOptions tls;               // --tls-ca, --tls-cert, --tls-key, --tls-insecure (rediss schemes)
 };
 
 }  // namespace distkit::tools

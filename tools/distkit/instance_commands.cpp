@@ -17,13 +17,6 @@
 namespace distkit::tools {
 namespace {
 
-constexpr const char* default_url = "redis://127.0.0.1:6379";
-
-std::string url_of(const GlobalOptions& options) {
-  const std::string url = configured_url(options.url);
-  return url.empty() ? default_url : url;
-}
-
 std::shared_ptr<InstanceAwareCounter> instance_counter(const GlobalOptions& options) {
   if (options.lax) {
     throw Error(Errc::invalid_argument,
@@ -31,7 +24,7 @@ std::shared_ptr<InstanceAwareCounter> instance_counter(const GlobalOptions& opti
   }
   const RedisKey prefix = prefix_option(options.prefix);
   return StrictInstanceAwareCounter::create(
-      InstanceAwareCounterOptions(prefix, Client::connect(url_of(options))));
+      InstanceAwareCounterOptions(prefix, Client::connect(operator_client_options(options))));
 }
 
 InstanceCount apply(InstanceAwareCounter& counter, std::string_view command, const RedisKey& key,
@@ -60,7 +53,7 @@ return table.concat(lines, '\n')
 int run_instances(const GlobalOptions& options, std::int64_t threshold_ms) {
   const RedisKey prefix = prefix_option(options.prefix);
   const std::string base = prefix.str() + ":instance_aware_counter";
-  RawRedis redis(RedisEndpoint::parse(url_of(options)));
+  RawRedis redis(RedisEndpoint::parse(operator_client_options(options).url));
   std::istringstream lines(
       redis.query({"EVAL", list_instances_lua, "1", base + ":instances", base + ":count:"}));
   std::vector<std::string> entries;

@@ -43,14 +43,22 @@ int main(int argc, char** argv) {
 
   GlobalOptions options;
   app.add_option("--url", options.url,
-                 "redis://[[user]:password@]host[:port][/db]; default $REDIS_URL, else "
-                 "redis://127.0.0.1:6379 (demo and bench: a private redis-server)");
+                 "redis://, rediss://, unix:// or redis-sentinel:// URL (see README); default "
+                 "$REDIS_URL, else redis://127.0.0.1:6379 (demo and bench: a private "
+                 "redis-server)");
   app.add_option("--prefix", options.prefix, "counter prefix: 1-255 bytes, no ':'")
       ->capture_default_str();
   app.add_flag("--lax", options.lax, "address the LaxCounter (<prefix>:lax_counter)");
   app.add_flag("--json", options.json, "print one JSON object on stdout");
   app.add_flag("--instance-aware", options.instance_aware,
                "address the StrictInstanceAwareCounter (<prefix>:instance_aware_counter)");
+  app.add_option("--tls-ca", options.tls.ca_file,
+                 "rediss: PEM CA bundle to verify Redis with (default: the system's CAs)");
+  app.add_option("--tls-cert", options.tls.cert_file, "rediss: client certificate (mutual TLS)");
+  app.add_option("--tls-key", options.tls.key_file, "rediss: the client certificate's key");
+  app.add_flag(
+      "--tls-insecure", [&options](std::int64_t) { options.tls.verify_peer = false; },
+      "rediss: do not verify the server's certificate (tests only)");
 
   int exit_code = exit_ok;
   add_operator_commands(app, options, exit_code);

@@ -15,21 +15,18 @@
 namespace distkit::tools {
 namespace {
 
-constexpr const char* default_url = "redis://127.0.0.1:6379";
-
 // The counter the global options select, on a connection of its own.
 class SelectedCounter {
  public:
   // Validates the prefix before connecting: a typo fails without a round trip.
   explicit SelectedCounter(const GlobalOptions& options) {
     const RedisKey prefix = prefix_option(options.prefix);
-    const std::string configured = configured_url(options.url);
-    const std::string url = configured.empty() ? default_url : configured;
-    set_url_in_use(url);
+    const ClientOptions client_options = operator_client_options(options);
+    set_url_in_use(client_options.url);
     // The command's outcome is its exit code and its one line on stderr; a
     // background retry's log line would only repeat it.
     set_log_handler([](LogLevel, std::string_view) {});
-    client_ = Client::connect(url);
+    client_ = Client::connect(client_options);
     const CounterOptions counter_options(prefix, client_);
     if (options.lax) {
       lax_ = LaxCounter::create(counter_options);

@@ -13,6 +13,14 @@ std::string configured_url(const std::string& url_option) {
   return from_environment != nullptr ? from_environment : "";
 }
 
+ClientOptions operator_client_options(const GlobalOptions& options) {
+  ClientOptions client_options;
+  const std::string configured = configured_url(options.url);
+  client_options.url = configured.empty() ? "redis://127.0.0.1:6379" : configured;
+  client_options.tls = options.tls;
+  return client_options;
+}
+
 RedisTarget::RedisTarget(const std::string& url_option) : url_(configured_url(url_option)) {
   if (url_.empty()) {
     server_ = std::make_unique<LocalRedisServer>();

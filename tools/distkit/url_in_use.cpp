@@ -95,7 +95,7 @@ std::string without_credentials(std::string message) {
   return message;
 }
 
-std::optional<std::string> why_redis_refuses_url_in_use(bool connection_failed) {
+std::optional<std::string> why_redis_refuses_url_in_use(bool maybe_unreachable) {
   if (url_in_use().empty()) return std::nullopt;
   RedisEndpoint endpoint;
   try {
@@ -105,7 +105,7 @@ std::optional<std::string> why_redis_refuses_url_in_use(bool connection_failed) 
   }
   // Without AUTH or SELECT the handshake cannot have been refused: the host
   // is unreachable, and asking again would only add a connect timeout.
-  if (connection_failed && endpoint.password.empty() && endpoint.db == 0) return std::nullopt;
+  if (maybe_unreachable && endpoint.password.empty() && endpoint.db == 0) return std::nullopt;
   const timeval timeout{1, 0};
   const std::unique_ptr<redisContext, void (*)(redisContext*)> context(
       redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeout), redisFree);

@@ -22,9 +22,10 @@ std::string without_credentials(std::string message);
 // Asks the Redis of the URL in use, on a connection of its own, whether it
 // accepts the URL's credentials and db. Returns why not ("Redis refused the
 // URL's password: WRONGPASS ..."), or nullopt when it accepts them, cannot
-// be reached, or no URL is in use. After a connection failure
-// (`connection_failed`) of a URL without password and db, nothing could have
-// been refused, and nothing is asked.
-std::optional<std::string> why_redis_refuses_url_in_use(bool connection_failed);
+// be reached, or no URL is in use. When the failure may be plain
+// unreachability (`maybe_unreachable`: a connection failure that the client
+// did not report as an authentication failure) and the URL has no password
+// and no db, nothing could have been refused, and nothing is asked.
+std::optional<std::string> why_redis_refuses_url_in_use(bool maybe_unreachable);
 
 }  // namespace distkit::tools

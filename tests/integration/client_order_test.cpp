@@ -1,0 +1,185 @@
+// Issue order after NOSCRIPT, credentials rejected on reconnect, and
+// buffers after a large exchange, against real redis-servers.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+#include <distkit/distkit.hpp>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "client/client_access.hpp"
+#include "client/script.hpp"
+#include "counter_fixture.hpp"
+#include "redis_server.hpp"
+
+namespace distkit::test {
+namespace {
+
+using detail::Reply;
+using detail::RequestBuilder;
+using std::chrono::milliseconds;
+
+// A client on an io_context of the test's own, so that the test can hold
+// its I/O thread: whatever is issued while it is held goes out in one
+// write, as with concurrent callers racing a write in progress.
+class HeldClient {
+ public:
+  explicit HeldClient(const std::string& url) {
+    ClientOptions options;
+    options.url = url;
+    client = Client::connect(io_.get_executor(), options);
+  }
+  ~HeldClient() {
+    client.reset();
+    guard_.reset();
+    thread_.join();
+  }
+
+  // Blocks the I/O thread until the returned promise is set.
+  std::promise<void> hold() {
+    std::promise<void> release;
+    boost::asio::post(io_, [held = release.get_future().share()] { held.wait(); });
+    return release;
+  }
+
+  // Sends a raw request on the client's connection.
+  std::future<std::pair<boost::system::error_code, Reply>> execute(detail::Request request) {
+    auto result = std::make_shared<std::promise<std::pair<boost::system::error_code, Reply>>>();
+    auto future = result->get_future();
+    detail::ClientAccess::connection(*client)->execute(
+        std::move(request), [result](boost::system::error_code ec, Reply reply) {
+          result->set_value({ec, std::move(reply)});
+        });
+    return future;
+  }
+
+  std::shared_ptr<Client> client;
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
+      io_.get_executor()};
+  std::thread thread_{[this] { io_.run(); }};
+};
+
+const detail::Script& add_five() {
+  static const detail::Script script("return redis.call('HINCRBY', KEYS[1], 'f', 5)");
+  return script;
+}
+const detail::Script& reset_to_zero() {
+  static const detail::Script script("return redis.call('HSET', KEYS[1], 'f', 0)");
+  return script;
+}
+
+TEST(ClientOrder, ScriptsRefusedAfterScriptFlushRunAgainInIssueOrder) {
+  RedisServer server;
+  HeldClient held(server.url());
+  ASSERT_EQ(held.execute(RequestBuilder(add_five(), 1).arg("h").build()).get().second.integer, 5);
+  ASSERT_EQ(held.execute(RequestBuilder(reset_to_zero(), 1).arg("h").build()).get().second.kind,
+            Reply::Kind::integer);
+  redis_cli(server.url(), {"SCRIPT", "FLUSH"});
+
+  auto release = held.hold();
+  auto add = held.execute(RequestBuilder(add_five(), 1).arg("h").build());
+  auto reset = held.execute(RequestBuilder(reset_to_zero(), 1).arg("h").build());
+  release.set_value();
+  const auto [add_error, add_reply] = add.get();
+  const auto [reset_error, reset_reply] = reset.get();
+  // Both were refused with NOSCRIPT and both ran again, in order.
+  EXPECT_FALSE(add_error);
+  EXPECT_EQ(add_reply.integer, 5) << add_reply.text;
+  EXPECT_FALSE(reset_error);
+  EXPECT_EQ(redis_cli(server.url(), {"HGET", "h", "f"}), "0");
+}
+
+TEST(ClientOrder, AScriptOvertakenByALaterCommandIsNotRunAfterIt) {
+  RedisServer server;
+  HeldClient held(server.url());
+  ASSERT_EQ(held.execute(RequestBuilder(add_five(), 1).arg("h").build()).get().second.integer, 5);
+  redis_cli(server.url(), {"SCRIPT", "FLUSH"});
+
+  auto release = held.hold();
+  auto add = held.execute(RequestBuilder(add_five(), 1).arg("h").build());
+  auto reset = held.execute(RequestBuilder("HSET").arg("h").arg("f").arg("0").build());
+  release.set_value();
+  const auto [add_error, add_reply] = add.get();
+  EXPECT_EQ(add_error, Errc::connection) << "a refused call overtaken by a later one is not run";
+  EXPECT_FALSE(reset.get().first);
+  EXPECT_EQ(redis_cli(server.url(), {"HGET", "h", "f"}), "0");
+}
+
+TEST(ClientOrder, CounterIncThenSetEndsAtTheSetAfterScriptFlush) {
+  RedisServer server;
+  HeldClient held(server.url());
+  auto counter = StrictCounter::create({RedisKey("order"), held.client});
+  const RedisKey key("k");
+  counter->inc(key, 1);
+  counter->set(key, 1);
+  redis_cli(server.url(), {"SCRIPT", "FLUSH"});
+  auto release = held.hold();
+  // (A completion handler rather than use_future: the outcome is an
+  // error_code, not an exception shared across threads.)
+  std::promise<boost::system::error_code> inc;
+  counter->async_inc(key, 5,
+                     [&inc](boost::system::error_code ec, std::int64_t) { inc.set_value(ec); });
+  auto set = counter->async_set(key, 0, boost::asio::use_future);
+  release.set_value();
+  const boost::system::error_code inc_error = inc.get_future().get();
+  // Either both ran again in order, or the inc was overtaken and not run.
+  EXPECT_TRUE(!inc_error || inc_error == Errc::connection) << inc_error.message();
+  EXPECT_EQ(set.get(), 0);
+  EXPECT_EQ(counter->get(key), 0);
+}
+
+TEST(ClientOrder, AReconnectLoadsTheScriptsSoNoCallNeedsEval) {
+  RedisServer server;
+  auto counter = StrictCounter::create({RedisKey("reload"), Client::connect(server.url())});
+  // inc_if with a real comparator is a script (a plain inc is HINCRBY).
+  const auto scripted_inc = [&] { counter->inc_if(RedisKey("k"), CounterComparator::ge(0), 1); };
+  scripted_inc();
+  server.restart();
+  ASSERT_TRUE(eventually(scripted_inc, std::chrono::seconds(10)));
+  const std::string stats = redis_cli(server.url(), {"INFO", "commandstats"});
+  EXPECT_EQ(stats.find("cmdstat_eval:"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_evalsha:"), std::string::npos) << stats;
+}
+
+TEST(ClientOrder, CredentialsRejectedOnReconnectAreLogged) {
+  RedisServer server;
+  redis_cli(server.url(), {"CONFIG", "SET", "requirepass", "sesame"});
+  const std::string authed = "redis://default:sesame@127.0.0.1:" + std::to_string(server.port());
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  const auto previous = set_log_handler([&](LogLevel level, std::string_view message) {
+    std::lock_guard lock(mutex);
+    if (level == LogLevel::error) errors.emplace_back(message);
+  });
+  {
+    auto counter = StrictCounter::create(
+        {RedisKey("rotated"),
+         Client::connect("redis://:sesame@127.0.0.1:" + std::to_string(server.port()))});
+    counter->inc(RedisKey("k"), 1);
+    // The password is rotated and the client's connection dropped.
+    redis_cli(authed, {"CONFIG", "SET", "requirepass", "rotated"});
+    run({"redis-cli", "-u", "redis://default:rotated@127.0.0.1:" + std::to_string(server.port()),
+         "CLIENT", "KILL", "TYPE", "normal"});
+    EXPECT_TRUE(wait_until(
+        [&] {
+          std::lock_guard lock(mutex);
+          return !errors.empty();
+        },
+        std::chrono::seconds(10)));
+    EXPECT_DISTKIT_ERROR(counter->get(RedisKey("k")), Errc::connection);
+  }
+  set_log_handler(previous);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.front().find("rejected the credentials"), std::string::npos) << errors.front();
+  EXPECT_NE(errors.front().find("WRONGPASS"), std::string::npos) << errors.front();
+  EXPECT_EQ(errors.front().find("sesame"), std::string::npos) << errors.front();
+}
+
+}  // namespace
+}  // namespace distkit::test

@@ -1,0 +1,136 @@
+#include "server_process.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include "child_process.hpp"
+#include "process.hpp"
+
+namespace distkit::test {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "distkit-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    throw std::system_error(errno, std::generic_category(), "mkdtemp");
+  }
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::uint16_t free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    const int error = errno;
+    close(fd);
+    throw std::system_error(error, std::generic_category(), "bind");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+ServerProcess::ServerProcess(std::vector<std::string> argv) : argv_(std::move(argv)) {
+  start();
+}
+
+ServerProcess::~ServerProcess() {
+  kill();
+}
+
+void ServerProcess::start() {
+  if (pid_ > 0) return;
+  pid_ = tools::spawn(argv_, tools::ChildOutput::discard).pid;
+}
+
+void ServerProcess::kill() {
+  signal_and_wait(SIGKILL);
+}
+
+void ServerProcess::stop() {
+  signal_and_wait(SIGTERM);
+}
+
+void ServerProcess::signal_and_wait(int signal) {
+  if (pid_ <= 0) return;
+  ::kill(pid_, signal);
+  tools::wait_for_exit(pid_);
+  pid_ = -1;
+}
+
+bool wait_for_pong(const std::vector<std::string>& cli_args, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv{"redis-cli"};
+  argv.insert(argv.end(), cli_args.begin(), cli_args.end());
+  argv.push_back("PING");
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (run(argv).output != "PONG") {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+namespace {
+
+void openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (run(argv).exit_code != 0) throw std::runtime_error("openssl " + args.front() + " failed");
+}
+
+// A P-256 key and a certificate for `subject`, self-signed when `ca` is
+// empty, else signed by ca.crt/ca.key in `dir`.
+void make_certificate(const TempDir& dir, const std::string& name, const std::string& subject,
+                      const std::string& ca, const std::string& extension) {
+  std::vector<std::string> request{"req",
+                                   "-newkey",
+                                   "ec",
+                                   "-pkeyopt",
+                                   "ec_paramgen_curve:prime256v1",
+                                   "-nodes",
+                                   "-keyout",
+                                   dir.file(name + ".key"),
+                                   "-subj",
+                                   subject};
+  if (!extension.empty()) request.insert(request.end(), {"-addext", extension});
+  if (ca.empty()) {
+    request.insert(request.end(), {"-x509", "-days", "2", "-out", dir.file(name + ".crt")});
+    openssl(request);
+    return;
+  }
+  request.insert(request.end(), {"-out", dir.file(name + ".csr")});
+  openssl(request);
+  openssl({"x509", "-req", "-in", dir.file(name + ".csr"), "-CA", dir.file(ca + ".crt"), "-CAkey",
+           dir.file(ca + ".key"), "-CAcreateserial", "-days", "2", "-copy_extensions", "copy",
+           "-out", dir.file(name + ".crt")});
+}
+
+}  // namespace
+
+TestCertificates::TestCertificates() {
+  make_certificate(dir_, "ca", "/CN=distkit test CA", "", "");
+  make_certificate(dir_, "wrong-ca", "/CN=some other CA", "", "");
+  make_certificate(dir_, "server", "/CN=localhost", "ca",
+                   "subjectAltName=DNS:localhost,IP:127.0.0.1");
+  make_certificate(dir_, "client", "/CN=distkit test client", "ca", "");
+}
+
+}  // namespace distkit::test
