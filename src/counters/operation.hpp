@@ -5,7 +5,7 @@
 
 #include <atomic>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/prefer.hpp>
 #include <chrono>
@@ -100,20 +100,22 @@ T wait_for(Start&& start) {
 }
 
 // Wraps an async operation's handler: keeps its executor busy until the
-// call completes, then runs it there.
+// call completes, then posts it there. Posted, never dispatched: the call
+// may complete inside the async_ call itself (an empty batch, a lax
+// increment), and Asio forbids running a handler inside its initiation.
 template <class T, class Handler>
 OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_executor& fallback) {
   auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, fallback),
                                   boost::asio::execution::outstanding_work.tracked);
   return [handler = std::move(handler), work = std::move(work)](Outcome<T> outcome) mutable {
-    boost::asio::dispatch(work,
-                          [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
-                            if constexpr (std::is_same_v<T, Done>) {
-                              std::move(handler)(outcome.error);
-                            } else {
-                              std::move(handler)(outcome.error, std::move(outcome.value));
-                            }
-                          });
+    boost::asio::prefer(work, boost::asio::execution::blocking.never)
+        .execute([handler = std::move(handler), outcome = std::move(outcome)]() mutable {
+          if constexpr (std::is_same_v<T, Done>) {
+            std::move(handler)(outcome.error);
+          } else {
+            std::move(handler)(outcome.error, std::move(outcome.value));
+          }
+        });
   };
 }
 
