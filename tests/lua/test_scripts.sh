@@ -194,7 +194,7 @@ reset "$H"
 redis-cli -u "$REDIS_URL" SET "$H" text >/dev/null
 redis-cli -u "$REDIS_URL" DEL "$R" >/dev/null
 reply=$(run lax_flush 3 "$H" "$R" "$A" 1 oldest 60000 a 1)
-expect "WRONGTYPE under the hash" "(error) WRONGTYPE" "${reply:0:16}"
+expect "WRONGTYPE under the hash" "(error) WRONGTYPE" "${reply:0:17}"
 expect "no record after an error" 0 "$(redis-cli -u "$REDIS_URL" EXISTS "$R")"
 redis-cli -u "$REDIS_URL" DEL "$H" >/dev/null
 
