@@ -188,17 +188,18 @@ std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
 LaxCounter::LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> impl)
     : client_(std::move(client)), impl_(std::move(impl)) {}
 
-// The whole destructor stays within 2 x command_timeout: the flush gets
-// what is left after a reserve for the report below (a walk of the slots,
-// about 100 ns each) and is abandoned when that runs out (chunks in flight
-// still settle).
+// The destructor stays within 2 x command_timeout: the flush gets what is
+// left after a reserve for the report below (a walk of the slots, about
+// 1 us each when they are out of cache) and is abandoned when that runs
+// out (chunks in flight still settle); the walk stops at the bound too.
+// Freeing the slots (after the bound) takes about as long as the walk.
 LaxCounter::~LaxCounter() {
   const auto start = clock::now();
   const auto bound = 2 * impl_->command_timeout();
   detail::LaxFlusher& flusher = impl_->flusher();
   if (!impl_->client_closed()) {
-    const auto reserve = std::min<clock::duration>(
-        bound / 2, std::chrono::nanoseconds(100) * flusher.slots().size());
+    const auto reserve =
+        std::min<clock::duration>(bound / 2, std::chrono::microseconds(1) * flusher.slots().size());
     const auto deadline = start + bound - reserve;
     wait_until(
         [&](OutcomeCallback<Done> done) {
@@ -207,11 +208,12 @@ LaxCounter::~LaxCounter() {
         deadline);
   }
   flusher.shut_down();
-  const LaxCounterStats stats = flusher.stats();
-  if (stats.pending_keys != 0) {
+  const detail::LaxFlusher::Pending pending = flusher.pending(start + bound);
+  if (pending.keys != 0) {
     detail::log(LogLevel::error, "LaxCounter " + impl_->hash() + " destroyed with " +
-                                     std::to_string(stats.pending_total) + " undelivered over " +
-                                     std::to_string(stats.pending_keys) + " keys");
+                                     (pending.complete ? "" : "at least ") +
+                                     detail::to_decimal(pending.total) + " undelivered over " +
+                                     std::to_string(pending.keys) + " keys");
   }
 }
 

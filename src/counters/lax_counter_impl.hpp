@@ -93,7 +93,10 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
 
   // ---- Immediate operations (lax_overrides.cpp) ----
 
-  enum class Mode { set, del };
+  // set: set_if/set_all_if, which report the value before (with the
+  // pending delta), so it must be an int64; overwrite: set/set_all, which
+  // report only what they stored and so never fail on the value before.
+  enum class Mode { set, overwrite, del };
   void set_values(std::vector<ConditionalUpdate> updates, Callback<std::vector<std::int64_t>> done);
   void del(const RedisKey& key, Callback<std::int64_t> done);
   void override(Mode mode, std::vector<ConditionalUpdate> updates,
@@ -158,7 +161,9 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   std::mutex fetch_mutex_;
   std::unordered_map<LaxSlot*, std::vector<std::shared_ptr<Join>>> fetch_waiters_;
 
-  std::shared_ptr<Refresh> open_refresh_;  // strand only: queued, not started
+  // Strand only: the refresh queued and not started, and the one in flight.
+  std::shared_ptr<Refresh> open_refresh_;
+  std::shared_ptr<Refresh> inflight_refresh_;
 };
 
 template <class T, class Start>

@@ -14,11 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-std::int64_t saturate(int128 value) {
-  return static_cast<std::int64_t>(std::clamp<int128>(
-      value, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()));
-}
-
 Error overflow_error(const LaxSlot& slot) {
   return Error(Errc::overflow, "the local value of key '" + printable(*slot.key) +
                                    "' would leave the int64 range; nothing was buffered");
@@ -41,6 +36,11 @@ LaxFlusher::LaxFlusher(std::shared_ptr<Connection> connection,
       lane_([this] { return blocked_error(); }) {}
 
 // ---- Buffer ----
+
+std::int64_t LaxFlusher::saturate(int128 value) {
+  return static_cast<std::int64_t>(std::clamp<int128>(
+      value, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()));
+}
 
 LaxSlot* LaxFlusher::warm(std::string_view key) const {
   LaxSlot* slot = slots_.find(key);
@@ -395,17 +395,25 @@ LaxCounterStats LaxFlusher::stats() {
   asio::post(executor(),
              [self = shared_from_this(), &counters] { counters.set_value(self->stats_); });
   LaxCounterStats stats = result.get();
-  int128 total = 0;
-  slots_.for_each([&](LaxSlot& slot) {
+  const Pending unacknowledged = pending();
+  stats.pending_keys = unacknowledged.keys;
+  stats.pending_total = saturate(unacknowledged.total);
+  return stats;
+}
+
+LaxFlusher::Pending LaxFlusher::pending(clock::time_point deadline) const {
+  Pending result;
+  std::size_t visited = 0;
+  result.complete = slots_.for_each([&](LaxSlot& slot) {
     const int128 delta = int128{slot.view.load(std::memory_order_acquire)} -
                          slot.base.load(std::memory_order_relaxed);
     if (delta != 0) {
-      total += delta;
-      ++stats.pending_keys;
+      result.total += delta;
+      ++result.keys;
     }
+    return ++visited % 1024 != 0 || clock::now() < deadline;
   });
-  stats.pending_total = saturate(total);
-  return stats;
+  return result;
 }
 
 void LaxFlusher::shut_down() {

@@ -134,6 +134,7 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   void mark_dirty(LaxSlot& slot);
   // Moves the view by `delta`, clamped to int64.
   static void shift_view(LaxSlot& slot, int128 delta);
+  static std::int64_t saturate(int128 value);
 
   // Completes once every delta added before the call is acknowledged, or
   // with the error that stopped it (the deltas stay buffered), or with
@@ -143,6 +144,16 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   // Flush counters plus pending keys and total (from a walk of the slots in
   // the calling thread, not on the strand). Blocks for a strand round trip.
   LaxCounterStats stats();
+
+  // What is not acknowledged by Redis: keys with a delta and their sum,
+  // from a walk of the slots in the calling thread that stops at
+  // `deadline` (complete == false then).
+  struct Pending {
+    std::size_t keys = 0;
+    int128 total = 0;
+    bool complete = true;
+  };
+  Pending pending(clock::time_point deadline = clock::time_point::max()) const;
 
   // Stops the flusher: no more chunks are sent or retried and queued jobs
   // fail with Errc::closed. Blocks until the strand has done so.

@@ -20,6 +20,10 @@ using detail::Reply;
 
 namespace {
 
+// Bounds no int64 value can leave (see lax_override.lua).
+constexpr std::string_view unbounded_low = "-100000000000000000000";
+constexpr std::string_view unbounded_high = "100000000000000000000";
+
 std::vector<std::int64_t> values_of(const std::vector<UpdateResult>& results) {
   std::vector<std::int64_t> values;
   values.reserve(results.size());
@@ -31,7 +35,7 @@ std::vector<std::int64_t> values_of(const std::vector<UpdateResult>& results) {
 
 void LaxCounter::Impl::set_values(std::vector<ConditionalUpdate> updates,
                                   Callback<std::vector<std::int64_t>> done) {
-  override(Mode::set, std::move(updates),
+  override(Mode::overwrite, std::move(updates),
            [done = std::move(done)](Outcome<std::vector<UpdateResult>> outcome) mutable {
              if (outcome.error) return done({outcome.error, std::move(outcome.message), {}});
              done({{}, {}, values_of(outcome.value)});
@@ -81,11 +85,11 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
     }
   }
   detail::RequestBuilder builder(detail::lax_override_script(), 1);
-  builder.arg(hash_).arg(mode == Mode::set ? "set" : "del");
+  builder.arg(hash_).arg(mode == Mode::del ? "del" : "set");
   for (const auto& update : updates) {
     const int128 taken = targets[update.key.str()].taken;
     builder.arg(update.key.str());
-    if (mode == Mode::set) {
+    if (mode != Mode::del) {
       // Redis holds the local view minus the pending delta taken, so that
       // is what the operand is compared against.
       builder.arg(detail::lua_operator(update.comparator.kind()))
@@ -93,10 +97,15 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
           .arg(update.comparator.operand())
           .arg(update.count);
     }
-    // The value before, with the pending delta, must be an int64: checked
-    // before anything is written, so an overflow changes nothing.
-    builder.arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::min()} - taken))
-        .arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::max()} - taken));
+    // The value before, with the pending delta, must be an int64 where it
+    // is reported: checked before anything is written, so an overflow
+    // changes nothing.
+    if (mode == Mode::overwrite) {
+      builder.arg(unbounded_low).arg(unbounded_high);
+    } else {
+      builder.arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::min()} - taken))
+          .arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::max()} - taken));
+    }
   }
   flusher_->connection().execute(
       builder.build(),
@@ -131,14 +140,16 @@ std::vector<UpdateResult> LaxCounter::Impl::settle_override(
     const bool applied = detail::flag(elements[3 * i + 1]);
     const bool earlier = detail::flag(elements[3 * i + 2]);
     Target& target = targets[updates[i].key.str()];
-    // The script checked that this fits (low/high).
-    const auto previous = static_cast<std::int64_t>(earlier ? int128{raw} : raw + target.taken);
+    // The script checked that this fits (low/high), except for overwrite,
+    // which does not report it.
+    const std::int64_t previous =
+        earlier ? raw : detail::LaxFlusher::saturate(int128{raw} + target.taken);
     if (!earlier) target.final_value = raw;
     if (applied) {
       target.overridden = true;
-      target.final_value = mode == Mode::set ? updates[i].count : 0;
+      target.final_value = mode == Mode::del ? 0 : updates[i].count;
     }
-    const std::int64_t value = applied && mode == Mode::set ? updates[i].count : previous;
+    const std::int64_t value = applied && mode != Mode::del ? updates[i].count : previous;
     results.push_back({value, previous, applied});
   }
   const std::int64_t now = lax_now_ns();
@@ -173,11 +184,12 @@ void LaxCounter::Impl::release(Targets& targets) {
 void LaxCounter::Impl::start_clear(Callback<detail::Done> done) {
   Targets targets;
   flusher_->slots().for_each([&](LaxSlot& slot) {
-    if (slot.state.load(std::memory_order_acquire) != LaxSlot::ready) return;
+    if (slot.state.load(std::memory_order_acquire) != LaxSlot::ready) return true;
     Target& target = targets[*slot.key];
     target.slot = &slot;
     target.taken = flusher_->pending_of(slot);
     flusher_->hold(slot, target.taken);
+    return true;
   });
   detail::RequestBuilder builder("DEL");
   builder.arg(hash_)

@@ -59,11 +59,14 @@ LaxSlot* LaxSlotMap::find_or_create(std::string_view key) {
   return &it->second;
 }
 
-void LaxSlotMap::for_each(const std::function<void(LaxSlot&)>& visit) const {
+bool LaxSlotMap::for_each(const std::function<bool(LaxSlot&)>& visit) const {
   for (std::size_t i = 0; i < shard_count; ++i) {
     std::shared_lock lock(shards_[i].mutex);
-    for (auto& entry : shards_[i].slots) visit(entry.second);
+    for (auto& entry : shards_[i].slots) {
+      if (!visit(entry.second)) return false;
+    }
   }
+  return true;
 }
 
 std::size_t LaxSlotMap::size() const {

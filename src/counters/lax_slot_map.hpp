@@ -51,8 +51,9 @@ class LaxSlotMap {
   // The slot of `key`, created cold when missing.
   LaxSlot* find_or_create(std::string_view key);
   // Calls `visit` for every slot (shards locked one at a time in shared
-  // mode; slots created meanwhile may be missed).
-  void for_each(const std::function<void(LaxSlot&)>& visit) const;
+  // mode; slots created meanwhile may be missed) until it returns false;
+  // returns whether every slot was visited.
+  bool for_each(const std::function<bool(LaxSlot&)>& visit) const;
   std::size_t size() const;
 
  private:
