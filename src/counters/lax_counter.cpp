@@ -192,7 +192,7 @@ LaxCounter::LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> imp
 // left after a reserve for the report below (a walk of the slots, about
 // 1 us each when they are out of cache) and is abandoned when that runs
 // out (chunks in flight still settle); the walk stops at the bound too.
-// Freeing the slots (after the bound) takes about as long as the walk.
+// The slots are freed afterwards, in steps on the client's executor.
 LaxCounter::~LaxCounter() {
   const auto start = clock::now();
   const auto bound = 2 * impl_->command_timeout();
@@ -215,6 +215,7 @@ LaxCounter::~LaxCounter() {
                                      detail::to_decimal(pending.total) + " undelivered over " +
                                      std::to_string(pending.keys) + " keys");
   }
+  flusher.release(std::move(impl_));
 }
 
 void LaxCounter::flush() {

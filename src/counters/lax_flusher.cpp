@@ -269,10 +269,10 @@ std::vector<LaxDelta> LaxFlusher::take_chunk(bool& stalled) {
 
 void LaxFlusher::send(Chunk& chunk, bool oldest) {
   ++in_flight_;
-  connection_->execute(layout_->chunk_request(chunk.seq, oldest, chunk.deltas),
-                       [self = shared_from_this(), seq = chunk.seq](error_code error, Reply reply) {
-                         self->on_reply(seq, error, reply);
-                       });
+  execute(layout_->chunk_request(chunk.seq, oldest, chunk.deltas),
+          [self = shared_from_this(), seq = chunk.seq](error_code error, Reply reply) {
+            self->on_reply(seq, error, reply);
+          });
 }
 
 void LaxFlusher::on_reply(std::uint64_t seq, error_code error, const Reply& reply) {
@@ -414,6 +414,41 @@ LaxFlusher::Pending LaxFlusher::pending(clock::time_point deadline) const {
     return ++visited % 1024 != 0 || clock::now() < deadline;
   });
   return result;
+}
+
+void LaxFlusher::execute(Request request, ReplyCallback done) {
+  requests_in_flight_.fetch_add(1, std::memory_order_relaxed);
+  connection_->execute(std::move(request), [self = shared_from_this(), done = std::move(done)](
+                                               error_code error, Reply reply) mutable {
+    done(error, std::move(reply));
+    self->requests_in_flight_.fetch_sub(1, std::memory_order_release);
+  });
+}
+
+void LaxFlusher::release(std::shared_ptr<void> owner) {
+  asio::post(executor(), [self = shared_from_this(), owner = std::move(owner)]() mutable {
+    release_step(std::move(self), std::move(owner));
+  });
+}
+
+// Strand only. Freeing a million slots takes about a second: done in steps
+// so that other counters' replies keep flowing, and only once no reply can
+// touch a slot any more.
+void LaxFlusher::release_step(std::shared_ptr<LaxFlusher> self, std::shared_ptr<void> owner) {
+  constexpr std::size_t slots_per_step = 4096;
+  if (self->requests_in_flight_.load(std::memory_order_acquire) != 0) {
+    auto timer =
+        std::make_shared<asio::steady_timer>(self->executor(), std::chrono::milliseconds(5));
+    timer->async_wait([self, owner = std::move(owner), timer](error_code) mutable {
+      release_step(std::move(self), std::move(owner));
+    });
+    return;
+  }
+  if (self->slots_.erase_some(slots_per_step)) return;  // all freed
+  auto executor = self->executor();
+  asio::post(executor, [self = std::move(self), owner = std::move(owner)]() mutable {
+    release_step(std::move(self), std::move(owner));
+  });
 }
 
 void LaxFlusher::shut_down() {

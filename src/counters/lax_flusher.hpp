@@ -155,6 +155,15 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   };
   Pending pending(clock::time_point deadline = clock::time_point::max()) const;
 
+  // Sends `request` on the connection. Every request that reads or writes
+  // slots goes through here, so release() knows when none is in flight.
+  void execute(Request request, ReplyCallback done);
+
+  // Frees the slots after shut_down(), a few thousand per turn of the
+  // strand once no request is in flight, keeping `owner` (whose callbacks
+  // may touch slots) alive until then. Returns at once.
+  void release(std::shared_ptr<void> owner);
+
   // Stops the flusher: no more chunks are sent or retried and queued jobs
   // fail with Errc::closed. Blocks until the strand has done so.
   void shut_down();
@@ -196,6 +205,7 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   void finish_if_settled();
   void schedule_retry();
   void fail(boost::system::error_code error, std::string message);
+  static void release_step(std::shared_ptr<LaxFlusher> self, std::shared_ptr<void> owner);
 
   const std::shared_ptr<Connection> connection_;
   const std::chrono::milliseconds allowed_lag_;
@@ -205,6 +215,7 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   LaxDirtyQueue dirty_;
   // Set when the flusher found nothing pending: the next key queued wakes it.
   std::atomic<bool> sleeping_{true};
+  std::atomic<std::size_t> requests_in_flight_{0};
 
   // ---- Strand-only state ----
   std::uint64_t popped_ = 0;  // keys taken out of dirty_

@@ -107,22 +107,21 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
           .arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::max()} - taken));
     }
   }
-  flusher_->connection().execute(
-      builder.build(),
-      [self = shared_from_this(), mode, updates = std::move(updates), targets = std::move(targets),
-       done = std::move(done)](error_code error, Reply reply) mutable {
-        Outcome<std::vector<UpdateResult>> outcome{error, {}, {}};
-        if (!error) {
-          try {
-            outcome.value = self->settle_override(mode, updates, targets, reply);
-          } catch (const Error& e) {
-            outcome = Outcome<std::vector<UpdateResult>>::failure(e);
-          }
-        }
-        if (outcome.error) self->release(targets);
-        done(std::move(outcome));
-        self->flusher_->job_finished();
-      });
+  flusher_->execute(builder.build(), [self = shared_from_this(), mode, updates = std::move(updates),
+                                      targets = std::move(targets), done = std::move(done)](
+                                         error_code error, Reply reply) mutable {
+    Outcome<std::vector<UpdateResult>> outcome{error, {}, {}};
+    if (!error) {
+      try {
+        outcome.value = self->settle_override(mode, updates, targets, reply);
+      } catch (const Error& e) {
+        outcome = Outcome<std::vector<UpdateResult>>::failure(e);
+      }
+    }
+    if (outcome.error) self->release(targets);
+    done(std::move(outcome));
+    self->flusher_->job_finished();
+  });
 }
 
 std::vector<UpdateResult> LaxCounter::Impl::settle_override(
@@ -196,7 +195,7 @@ void LaxCounter::Impl::start_clear(Callback<detail::Done> done) {
       .arg(record_)
       .arg(detail::lax_set_aside_key(prefix_))
       .arg(detail::lax_flush_record_key(prefix_));
-  flusher_->connection().execute(
+  flusher_->execute(
       builder.build(), [self = shared_from_this(), targets = std::move(targets),
                         done = std::move(done)](error_code error, Reply reply) mutable {
         if (!error && reply.is_error()) error = make_error_code(Errc::redis);

@@ -38,9 +38,8 @@ void LaxCounter::Impl::ensure_warm(const std::vector<LaxSlot*>& slots,
 // lane.
 void LaxCounter::Impl::fetch(std::vector<LaxSlot*> slots) {
   auto request = read_request(slots);
-  flusher_->connection().execute(std::move(request), [self = shared_from_this(),
-                                                      slots = std::move(slots)](error_code error,
-                                                                                Reply reply) {
+  flusher_->execute(std::move(request), [self = shared_from_this(), slots = std::move(slots)](
+                                            error_code error, Reply reply) {
     Outcome<std::vector<std::int64_t>> outcome;
     if (error) {
       outcome = {error, {}, {}};
@@ -123,8 +122,8 @@ void LaxCounter::Impl::join_refresh(std::vector<LaxSlot*> stale, std::vector<Lax
 void LaxCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
   if (open_refresh_ == refresh) open_refresh_.reset();
   inflight_refresh_ = refresh;
-  flusher_->connection().execute(read_request(refresh->stale), [self = shared_from_this(), refresh](
-                                                                   error_code error, Reply reply) {
+  flusher_->execute(read_request(refresh->stale), [self = shared_from_this(), refresh](
+                                                      error_code error, Reply reply) {
     Outcome<detail::Done> outcome{error, {}, {}};
     if (!error) {
       try {

@@ -79,3 +79,21 @@ std::size_t LaxSlotMap::size() const {
 }
 
 }  // namespace distkit::detail
+
+namespace distkit::detail {
+
+bool LaxSlotMap::erase_some(std::size_t count) {
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    std::unique_lock lock(shards_[i].mutex);
+    auto& slots = shards_[i].slots;
+    while (count > 0 && !slots.empty()) {
+      slots.erase(slots.begin());
+      --count;
+    }
+    if (!slots.empty()) return false;
+    if (count == 0 && i + 1 < shard_count) return false;
+  }
+  return true;
+}
+
+}  // namespace distkit::detail

@@ -55,6 +55,9 @@ class LaxSlotMap {
   // returns whether every slot was visited.
   bool for_each(const std::function<bool(LaxSlot&)>& visit) const;
   std::size_t size() const;
+  // Frees up to `count` slots; returns whether the map is empty then. Only
+  // when nothing uses the slots any more.
+  bool erase_some(std::size_t count);
 
  private:
   // The lookup key carries its hash so that it is computed once for both
