@@ -12,13 +12,6 @@ namespace {
 using std::chrono::milliseconds;
 using LaxTest = CounterTest<LaxCounter>;
 
-std::shared_ptr<LaxCounter> lax_with_lag(const RedisKey& prefix, std::shared_ptr<Client> client,
-                                         milliseconds lag) {
-  CounterOptions options(prefix, std::move(client));
-  options.allowed_lag = lag;
-  return LaxCounter::create(options);
-}
-
 TEST(LaxOptions, NonPositiveAllowedLagIsInvalidArgument) {
   auto client = Client::connect(redis_url());
   EXPECT_DISTKIT_ERROR(lax_with_lag(RedisKey("p"), client, milliseconds(0)),

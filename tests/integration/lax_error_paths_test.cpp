@@ -18,13 +18,6 @@ namespace {
 using std::chrono::milliseconds;
 using LaxErrorTest = CounterTest<LaxCounter>;
 
-std::shared_ptr<LaxCounter> lax_with_lag(const RedisKey& prefix, std::shared_ptr<Client> client,
-                                         milliseconds lag) {
-  CounterOptions options(prefix, std::move(client));
-  options.allowed_lag = lag;
-  return LaxCounter::create(options);
-}
-
 // Collects what the log hook receives while it lives.
 class LogCapture {
  public:
