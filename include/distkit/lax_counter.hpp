@@ -46,7 +46,7 @@ struct LaxCounterStats {
 //
 // Reads (get, get_all) return the local view: the last known Redis value plus
 // this process's pending delta; a Redis value older than allowed_lag is
-// fetched again first (one HMGET shared by concurrent stale reads). inc_if
+// fetched again first (one HMGET shared by the stale reads queued for it). inc_if
 // compares against the local view. The first touch of a key fetches its
 // Redis value once (this needs Redis); after that increments on the key need
 // no network and keep being accepted while Redis is down.

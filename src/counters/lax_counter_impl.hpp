@@ -88,7 +88,7 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   // concurrent first touches of the same keys), then calls `done`.
   void ensure_warm(const std::vector<LaxSlot*>& slots, Callback<detail::Done> done);
   // The views of `slots`, after refreshing those older than allowed_lag
-  // (one HMGET shared by every concurrent stale read).
+  // (one HMGET shared by the stale reads that queue for it).
   void read_values(std::vector<LaxSlot*> slots, Callback<std::vector<std::int64_t>> done);
 
   // ---- Immediate operations (lax_overrides.cpp) ----
@@ -161,9 +161,8 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   std::mutex fetch_mutex_;
   std::unordered_map<LaxSlot*, std::vector<std::shared_ptr<Join>>> fetch_waiters_;
 
-  // Strand only: the refresh queued and not started, and the one in flight.
+  // Strand only: the refresh queued and not started.
   std::shared_ptr<Refresh> open_refresh_;
-  std::shared_ptr<Refresh> inflight_refresh_;
 };
 
 template <class T, class Start>

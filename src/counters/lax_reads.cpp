@@ -1,7 +1,6 @@
 // LaxCounter's reads: the first touch of a key (one HMGET shared by
 // concurrent first touches) and the refresh of stale values (one HMGET
 // shared by every stale read waiting for it).
-#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "counters/lax_counter_impl.hpp"
@@ -90,18 +89,11 @@ void LaxCounter::Impl::read_values(std::vector<LaxSlot*> slots,
   });
 }
 
-// Strand only. Joins the refresh waiting in the lane, or queues a new one.
+// Strand only. Joins the refresh waiting in the lane, or queues a new one:
+// stale reads that arrive while one refresh is in flight share the next.
 void LaxCounter::Impl::join_refresh(std::vector<LaxSlot*> stale, std::vector<LaxSlot*> slots,
                                     Callback<std::vector<std::int64_t>> done) {
   if (flusher_->stopped()) return done({make_error_code(Errc::closed), {}, {}});
-  // A refresh in flight that reads every key this one needs answers it too:
-  // its values are younger than allowed_lag when they arrive.
-  if (inflight_refresh_ && std::all_of(stale.begin(), stale.end(), [&](LaxSlot* slot) {
-        return inflight_refresh_->included.count(slot) != 0;
-      })) {
-    inflight_refresh_->readers.emplace_back(std::move(slots), std::move(done));
-    return;
-  }
   const bool first = !open_refresh_;
   if (first) open_refresh_ = std::make_shared<Refresh>();
   auto refresh = open_refresh_;
@@ -121,7 +113,6 @@ void LaxCounter::Impl::join_refresh(std::vector<LaxSlot*> stale, std::vector<Lax
 
 void LaxCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
   if (open_refresh_ == refresh) open_refresh_.reset();
-  inflight_refresh_ = refresh;
   flusher_->execute(read_request(refresh->stale), [self = shared_from_this(), refresh](
                                                       error_code error, Reply reply) {
     Outcome<detail::Done> outcome{error, {}, {}};

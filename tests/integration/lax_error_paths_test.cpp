@@ -180,7 +180,7 @@ TEST(LaxClosedClient, EveryCallFailsAtOnceAfterClose) {
   EXPECT_TRUE(log.contains("1 undelivered over 1 keys"));
 }
 
-// Concurrent stale reads of a key share one HMGET.
+// Concurrent stale reads of a key share their HMGETs.
 TEST(LaxReads, ConcurrentStaleReadsShareOneRoundTrip) {
   RedisServer server;
   auto client = Client::connect(server.url());
@@ -201,8 +201,12 @@ TEST(LaxReads, ConcurrentStaleReadsShareOneRoundTrip) {
     });
   }
   for (auto& reader : readers) reader.join();
+  // One HMGET, or two: readers that arrive while one is in flight share the
+  // next one.
   const std::string stats = redis_cli(server.url(), {"INFO", "commandstats"});
-  EXPECT_NE(stats.find("cmdstat_hmget:calls=1,"), std::string::npos) << stats;
+  EXPECT_TRUE(stats.find("cmdstat_hmget:calls=1,") != std::string::npos ||
+              stats.find("cmdstat_hmget:calls=2,") != std::string::npos)
+      << stats;
 }
 
 // Item 5: the destructor's bound of 2 x command_timeout holds for the whole
