@@ -6,15 +6,21 @@
 //  - StrictCounter's inc: one blocking round trip (one HINCRBY);
 //  - StrictCounter's inc_if whose comparator matches: one blocking round
 //    trip (one script call running one HINCRBY);
-//  - StrictCounter's inc_all of 1,000 keys: one script call.
+//  - StrictCounter's inc_all of 1,000 keys: one script call;
+//  - LaxCounter's flush of 100,000 dirty keys vs the same 100,000 plain
+//    HINCRBY pipelined on one raw hiredis connection (target: <= 0.6x);
+//  - LaxCounter's resident memory for 1,000,000 keys touched once (a
+//    counter, reported with the resident size before and after).
 // The ratios against what a user would run instead (redis-benchmark, raw
 // hiredis, the reference crate's per-key script) are `distkit bench`'s.
 // Run: REDIS_URL=redis://127.0.0.1:6379 build/bench/distkit_micro_bench
 #include <benchmark/benchmark.h>
+#include <hiredis/hiredis.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <distkit/distkit.hpp>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -107,6 +113,91 @@ void BM_StrictCounterIncAll1000(benchmark::State& state) {
   counter->clear();
 }
 BENCHMARK(BM_StrictCounterIncAll1000)->UseRealTime();
+
+constexpr int flush_keys = 100000;
+
+// The baseline a user would run instead: 100,000 HINCRBY pipelined on one
+// raw hiredis connection, all written before the replies are read.
+void BM_PipelinedHincrby100k(benchmark::State& state) {
+  if (skipped_without_redis(state)) return;
+  redisContext* redis = redisConnect(
+      "127.0.0.1",
+      std::atoi(std::getenv("BENCH_REDIS_PORT") ? std::getenv("BENCH_REDIS_PORT") : "6379"));
+  if (redis == nullptr || redis->err) return state.SkipWithError("set BENCH_REDIS_PORT");
+  std::vector<std::string> fields;
+  for (int i = 0; i < flush_keys; ++i) fields.push_back("f" + std::to_string(i));
+  for (auto _ : state) {
+    for (const std::string& field : fields) {
+      redisAppendCommand(redis, "HINCRBY distkit_micro_bench:plain %s 1", field.c_str());
+    }
+    for (int i = 0; i < flush_keys; ++i) {
+      void* reply = nullptr;
+      redisGetReply(redis, &reply);
+      freeReplyObject(reply);
+    }
+  }
+  freeReplyObject(redisCommand(redis, "DEL distkit_micro_bench:plain"));
+  redisFree(redis);
+  state.SetItemsProcessed(state.iterations() * flush_keys);
+}
+BENCHMARK(BM_PipelinedHincrby100k)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// One flush of 100,000 dirty warm keys (increments before it not timed).
+void BM_LaxFlush100k(benchmark::State& state) {
+  if (skipped_without_redis(state)) return;
+  distkit::CounterOptions options(bench_prefix, shared_client());
+  options.allowed_lag = std::chrono::hours(1);  // only explicit flushes
+  auto counter = distkit::LaxCounter::create(options);
+  std::vector<distkit::RedisKey> keys;
+  for (int i = 0; i < flush_keys; ++i) keys.emplace_back("f" + std::to_string(i));
+  for (int first = 0; first < flush_keys; first += 10000) {
+    counter->get_all(std::span<const distkit::RedisKey>(keys).subspan(first, 10000));
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (const auto& key : keys) counter->inc(key, 1);
+    state.ResumeTiming();
+    counter->flush();
+  }
+  state.SetItemsProcessed(state.iterations() * flush_keys);
+  counter->clear();
+}
+BENCHMARK(BM_LaxFlush100k)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+long resident_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+// 1,000,000 keys of about 10 bytes touched once each: resident KiB before
+// and after, and bytes per key.
+void BM_LaxMemoryMillionKeys(benchmark::State& state) {
+  if (skipped_without_redis(state)) return;
+  constexpr int keys = 1000000;
+  for (auto _ : state) {
+    const long before = resident_kib();
+    distkit::CounterOptions options(distkit::RedisKey("distkit_micro_bench_memory"),
+                                    shared_client());
+    auto counter = distkit::LaxCounter::create(options);
+    std::vector<distkit::RedisKey> batch;
+    for (int i = 0; i < keys; ++i) {
+      batch.emplace_back("key" + std::to_string(i));
+      if (batch.size() == 10000) {
+        counter->get_all(batch);
+        batch.clear();
+      }
+    }
+    const long peak = resident_kib();
+    state.counters["resident_kib_before"] = static_cast<double>(before);
+    state.counters["resident_kib_with_keys"] = static_cast<double>(peak);
+    state.counters["bytes_per_key"] = (peak - before) * 1024.0 / keys;
+    counter.reset();
+  }
+}
+BENCHMARK(BM_LaxMemoryMillionKeys)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-url1.81-dev libhiredis-dev libssl-dev openssl
   googletest libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  redis-server redis-tools gnuplot-nox
+  redis-server redis-tools gnuplot-nox python3
   clang libclang-rt-14-dev
 )
 

@@ -17,40 +17,55 @@ struct LaxCounterStats {
   std::size_t pending_keys = 0;
   // The sum of those deltas, saturated to the int64 range.
   std::int64_t pending_total = 0;
-  // Flush calls (one script invocation per chunk) Redis acknowledged.
+  // Flush chunks (one script call each) Redis acknowledged.
   std::uint64_t flushes = 0;
-  // Flush calls that failed and were kept for a retry.
+  // Flush chunks that failed and were kept for a retry.
   std::uint64_t failed_flushes = 0;
+  // Deltas Redis can never take (the field holds a non-integer, or the sum
+  // would leave int64): moved to the list `{<prefix>:lax_counter}:set_aside`
+  // as "<delta> <key>" entries and reported through the log hook.
+  std::uint64_t set_aside = 0;
   // The error of the most recent failed flush call, if any.
   boost::system::error_code last_error;
   std::string last_error_message;
 };
 
 // A Counter for hot paths: inc/dec/inc_if and their batch forms apply to an
-// in-process buffer and return at once; a background flusher sends every
-// pending delta to Redis each allowed_lag, one script call per chunk of keys.
+// in-process buffer and return at once; a background flusher sends what is
+// pending to Redis, starting allowed_lag after its previous flush ended:
+// each flush takes the keys queued at its start, oldest first, in chunks of
+// 1,000 keys (one script call each, up to 4 in flight), so it always ends.
 //
 // Layout: hash `<prefix>:lax_counter`, field = key, value = the decimal
-// int64, plus the auxiliary hash `{<prefix>:lax_counter}:flushed` recording
-// the last flush sequence number applied per counter instance (expires an
-// hour after the last flush) so that a retried flush is never applied twice.
+// int64. Auxiliary keys, in the hash's cluster slot:
+// `{<prefix>:lax_counter}:flushed:<instance id>` records the last flush
+// chunk this counter instance applied, so that a resent chunk is never
+// applied twice (it expires an hour after that instance's last flush);
+// `{<prefix>:lax_counter}:set_aside` lists "<delta> <key>" for deltas Redis
+// can never take (the field holds a non-integer, or the sum leaves int64).
 //
 // Reads (get, get_all) return the local view: the last known Redis value plus
 // this process's pending delta; a Redis value older than allowed_lag is
-// fetched again first. inc_if compares against the local view. The first
-// touch of a key fetches its Redis value once (this needs Redis); after that
-// increments on the key need no network and keep being accepted while Redis
-// is down.
+// fetched again first (one HMGET shared by the stale reads queued for it). inc_if
+// compares against the local view. The first touch of a key fetches its
+// Redis value once (this needs Redis); after that increments on the key need
+// no network and keep being accepted while Redis is down.
 //
 // set, set_if, set_all, set_all_if, del and clear act on Redis at once and
 // override this process's pending delta for those keys, including a delta
-// already sent in a flush whose reply has not arrived. Their comparisons and
-// del's result include this process's pending delta.
+// already sent in a flush whose reply has not arrived; they wait behind at
+// most one flush. Their comparisons and del's result include this process's
+// pending delta.
 //
 // Errors: inc whose local view would leave int64 → Errc::overflow, nothing
-// buffered. Immediate operations fail as StrictCounter's do; when such a call
-// fails without an answer from Redis (timeout, connection) the pending delta
-// it would have overridden is kept, so nothing is lost.
+// buffered (a batch takes back its earlier entries). set_if/set_all_if/del
+// whose value including the pending delta leaves int64 → Errc::overflow,
+// nothing changed. Other immediate failures are StrictCounter's; when such a
+// call fails without an answer from Redis (timeout, connection) the pending
+// delta it would have overridden is kept, so nothing is lost. A flush that
+// fails is retried until Redis takes it; a delta Redis can never take is set
+// aside (see above), counted in stats() and logged. After Client::close()
+// every call fails at once with Errc::closed.
 //
 // Thread-safe.
 class LaxCounter final : public Counter {
@@ -59,16 +74,18 @@ class LaxCounter final : public Counter {
   // Error{Errc::invalid_argument} when allowed_lag <= 0 or the client is null.
   static std::shared_ptr<LaxCounter> create(CounterOptions options);
 
-  // Flushes what is pending, waiting at most twice the client's
-  // command_timeout, then stops the flusher. Increments that could not be
-  // delivered in that time are reported (with their count) through the log
-  // hook (see log.hpp). Do not destroy a LaxCounter on the client's executor.
+  // Flushes what is pending and stops the flusher, taking at most twice the
+  // client's command_timeout in all. Increments that could not be delivered
+  // in that time are reported (with their count) through the log hook (see
+  // log.hpp). The key slots are freed afterwards on the client's executor.
+  // Do not destroy a LaxCounter on the client's executor.
   ~LaxCounter() override;
 
   // Returns once every increment accepted before the call is in Redis.
-  // Throws Error{Errc::connection} or Error{Errc::timeout} when Redis cannot
-  // take them within the command timeout; the deltas stay buffered and are
-  // retried in the background.
+  // Throws Error{Errc::connection}, Error{Errc::timeout} or
+  // Error{Errc::redis} (e.g. WRONGTYPE) when Redis cannot take them within
+  // the command timeout; the deltas stay buffered and are retried in the
+  // background.
   void flush();
 
   LaxCounterStats stats() const;

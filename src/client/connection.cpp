@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -98,6 +99,7 @@ class PipelinedConnection final : public Connection,
   }
 
   void close() override {
+    closed_.store(true, std::memory_order_release);
     std::promise<void> closed;
     auto done = closed.get_future();
     asio::dispatch(strand_, [self = shared_from_this(), &closed] {
@@ -106,6 +108,8 @@ class PipelinedConnection final : public Connection,
     });
     if (!strand_.running_in_this_thread()) done.wait();
   }
+
+  bool closed() const noexcept override { return closed_.load(std::memory_order_acquire); }
 
   const asio::any_io_executor& executor() const noexcept override { return executor_; }
 
@@ -456,6 +460,7 @@ class PipelinedConnection final : public Connection,
   asio::steady_timer retry_timer_;
   Backoff backoff_;
 
+  std::atomic<bool> closed_{false};  // close() was called
   std::mutex inbox_mutex_;
   std::vector<Submitted> inbox_;
   bool drain_scheduled_ = false;

@@ -57,6 +57,15 @@ std::shared_ptr<Flavour> make_counter(const RedisKey& prefix, std::shared_ptr<Cl
   return Flavour::create(CounterOptions(prefix, std::move(client)));
 }
 
+// A LaxCounter flushing every `lag`.
+inline std::shared_ptr<LaxCounter> lax_with_lag(const RedisKey& prefix,
+                                                std::shared_ptr<Client> client,
+                                                std::chrono::milliseconds lag) {
+  CounterOptions options(prefix, std::move(client));
+  options.allowed_lag = lag;
+  return LaxCounter::create(options);
+}
+
 // The Redis hash a counter of `Flavour` keeps its values in.
 template <class Flavour>
 std::string hash_of(const RedisKey& prefix) {

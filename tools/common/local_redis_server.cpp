@@ -124,6 +124,13 @@ void LocalRedisServer::stop() {
   pid_ = -1;
 }
 
+void LocalRedisServer::crash() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  wait_for_exit(pid_);
+  pid_ = -1;
+}
+
 void LocalRedisServer::restart() {
   stop();
   start();

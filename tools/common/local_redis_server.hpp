@@ -30,6 +30,9 @@ class LocalRedisServer {
   // Stops the server (SIGTERM) and waits for the process to exit.
   void stop();
   void restart();
+  // Kills the server with SIGKILL (no shutdown, no final save) and waits
+  // for it; start() brings it back with whatever it had persisted.
+  void crash();
 
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;
