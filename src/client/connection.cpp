@@ -1,6 +1,7 @@
 #include "client/connection.hpp"
 
 #include <array>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -65,6 +66,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   }
 
   void close() override {
+    closed_.store(true, std::memory_order_release);
     std::promise<void> closed;
     auto done = closed.get_future();
     asio::dispatch(strand_, [self = shared_from_this(), &closed] {
@@ -73,6 +75,8 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
     });
     if (!strand_.running_in_this_thread()) done.wait();
   }
+
+  bool closed() const noexcept override { return closed_.load(std::memory_order_acquire); }
 
   const asio::any_io_executor& executor() const noexcept override { return executor_; }
 
@@ -343,6 +347,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   asio::steady_timer reconnect_timer_;
   Backoff backoff_;
 
+  std::atomic<bool> closed_{false};  // close() was called
   std::mutex inbox_mutex_;
   std::vector<Submitted> inbox_;
   bool drain_scheduled_ = false;

@@ -42,6 +42,10 @@ class Connection {
   // until that is done unless called on executor().
   virtual void close() = 0;
 
+  // True once close() was called: every later request fails with
+  // Errc::closed.
+  virtual bool closed() const noexcept = 0;
+
   // The strand all callbacks run on.
   virtual const boost::asio::any_io_executor& executor() const noexcept = 0;
 

@@ -10,7 +10,7 @@ namespace {
 struct CachedEntry {
   std::uint64_t map_id = 0;
   std::size_t hash = 0;
-  LaxSlotMap::Entry* entry = nullptr;
+  LaxSlot* slot = nullptr;
 };
 
 // Direct-mapped by hash: a hot key stays in its line until another hot key
@@ -27,41 +27,46 @@ std::atomic<std::uint64_t> next_map_id{1};
 
 LaxSlotMap::LaxSlotMap() : id_(next_map_id.fetch_add(1, std::memory_order_relaxed)) {}
 
-LaxSlotMap::Entry* LaxSlotMap::find(std::string_view key) const {
+LaxSlot* LaxSlotMap::find(std::string_view key) const {
   const HashedKey hashed_key = hashed(key);
   CachedEntry& cached = entry_cache[hashed_key.hash % cache_lines];
-  if (cached.map_id == id_ && cached.hash == hashed_key.hash && cached.entry->first == key) {
-    return cached.entry;
+  if (cached.map_id == id_ && cached.hash == hashed_key.hash && *cached.slot->key == key) {
+    return cached.slot;
   }
-  Entry* entry = find_in_shard(hashed_key);
-  if (entry != nullptr) cached = {id_, hashed_key.hash, entry};
-  return entry;
+  LaxSlot* slot = find_in_shard(hashed_key);
+  if (slot != nullptr) cached = {id_, hashed_key.hash, slot};
+  return slot;
 }
 
-LaxSlotMap::Entry* LaxSlotMap::find_in_shard(const HashedKey& key) const {
+LaxSlot* LaxSlotMap::find_in_shard(const HashedKey& key) const {
   Shard& shard = shard_of(key);
   std::shared_lock lock(shard.mutex);
   auto it = shard.slots.find(key);
-  return it == shard.slots.end() ? nullptr : &*it;
+  return it == shard.slots.end() ? nullptr : &it->second;
 }
 
-LaxSlotMap::Entry* LaxSlotMap::find_or_create(std::string_view key) {
+LaxSlot* LaxSlotMap::find_or_create(std::string_view key) {
   const HashedKey hashed_key = hashed(key);
   Shard& shard = shard_of(hashed_key);
   {
     std::shared_lock lock(shard.mutex);
     auto it = shard.slots.find(hashed_key);
-    if (it != shard.slots.end()) return &*it;
+    if (it != shard.slots.end()) return &it->second;
   }
   std::unique_lock lock(shard.mutex);
-  return &*shard.slots.try_emplace(std::string(key)).first;
+  auto [it, inserted] = shard.slots.try_emplace(std::string(key));
+  if (inserted) it->second.key = &it->first;
+  return &it->second;
 }
 
-void LaxSlotMap::for_each(const std::function<void(Entry&)>& visit) const {
+bool LaxSlotMap::for_each(const std::function<bool(LaxSlot&)>& visit) const {
   for (std::size_t i = 0; i < shard_count; ++i) {
     std::shared_lock lock(shards_[i].mutex);
-    for (auto& entry : shards_[i].slots) visit(entry);
+    for (auto& entry : shards_[i].slots) {
+      if (!visit(entry.second)) return false;
+    }
   }
+  return true;
 }
 
 std::size_t LaxSlotMap::size() const {
@@ -71,6 +76,24 @@ std::size_t LaxSlotMap::size() const {
     total += shards_[i].slots.size();
   }
   return total;
+}
+
+}  // namespace distkit::detail
+
+namespace distkit::detail {
+
+bool LaxSlotMap::erase_some(std::size_t count) {
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    std::unique_lock lock(shards_[i].mutex);
+    auto& slots = shards_[i].slots;
+    while (count > 0 && !slots.empty()) {
+      slots.erase(slots.begin());
+      --count;
+    }
+    if (!slots.empty()) return false;
+    if (count == 0 && i + 1 < shard_count) return false;
+  }
+  return true;
 }
 
 }  // namespace distkit::detail

@@ -12,27 +12,32 @@
 #include <unordered_map>
 #include <utility>
 
+#include "counters/lax_dirty_queue.hpp"
+
 namespace distkit::detail {
 
 // One key's local state. `view` is what reads and increments see:
 //   view = base + unacked + held + pending
-// where base is the last value read from Redis, unacked the delta sent in a
-// flush not yet acknowledged, held the deltas taken by immediate operations
-// in flight (kept by the counter, as few keys have any), and pending what
-// increments added since. pending is implicit: increments only touch
-// `view`, so the hot path is a single atomic CAS. base and unacked change
-// only on the connection's strand.
-struct LaxSlot {
+// where base is the last value read from Redis, unacked the delta sent in
+// flushes not yet acknowledged, held the deltas taken by immediate
+// operations in flight (kept by the flusher, as few keys have any), and
+// pending what increments added since. pending is implicit: increments only
+// touch `view`, so the hot path is a single atomic CAS. base, unacked and
+// held change only on the connection's strand; base is atomic so that
+// stats() can read it from any thread.
+struct LaxSlot : LaxDirtyNode {
   enum State : std::uint8_t { cold, fetching, ready };
 
   std::atomic<std::int64_t> view{0};
   // steady_clock nanoseconds of the Redis read `base` came from.
   std::atomic<std::int64_t> fetched_at{0};
-  std::int64_t base = 0;
+  std::atomic<std::int64_t> base{0};
   std::int64_t unacked = 0;
   std::atomic<std::uint8_t> state{cold};
-  // Set while the slot is on the counter's dirty list.
+  // Set while the slot is in the flusher's dirty queue.
   std::atomic<bool> dirty{false};
+  // The key; points into the map's node, which never moves.
+  const std::string* key = nullptr;
 };
 
 // A concurrent map from key to LaxSlot. Slots never move or disappear while
@@ -41,16 +46,18 @@ struct LaxSlot {
 // shared write); a miss takes one of 64 shard locks in shared mode.
 class LaxSlotMap {
  public:
-  using Entry = std::pair<const std::string, LaxSlot>;
-
-  // The entry of `key`, or nullptr.
-  Entry* find(std::string_view key) const;
-  // The entry of `key`, created cold when missing.
-  Entry* find_or_create(std::string_view key);
-  // Calls `visit` for every entry (shards locked one at a time in shared
-  // mode; entries created meanwhile may be missed).
-  void for_each(const std::function<void(Entry&)>& visit) const;
+  // The slot of `key`, or nullptr.
+  LaxSlot* find(std::string_view key) const;
+  // The slot of `key`, created cold when missing.
+  LaxSlot* find_or_create(std::string_view key);
+  // Calls `visit` for every slot (shards locked one at a time in shared
+  // mode; slots created meanwhile may be missed) until it returns false;
+  // returns whether every slot was visited.
+  bool for_each(const std::function<bool(LaxSlot&)>& visit) const;
   std::size_t size() const;
+  // Frees up to `count` slots; returns whether the map is empty then. Only
+  // when nothing uses the slots any more.
+  bool erase_some(std::size_t count);
 
  private:
   // The lookup key carries its hash so that it is computed once for both
@@ -86,7 +93,7 @@ class LaxSlotMap {
     return shards_[(key.hash >> 58) % shard_count];
   }
 
-  Entry* find_in_shard(const HashedKey& key) const;
+  LaxSlot* find_in_shard(const HashedKey& key) const;
 
   // Distinguishes maps in the per-thread caches; never reused, so a cached
   // entry of a destroyed map can never be mistaken for one of this map.

@@ -7,6 +7,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <chrono>
 #include <memory>
@@ -100,20 +101,27 @@ T wait_for(Start&& start) {
 }
 
 // Wraps an async operation's handler: keeps its executor busy until the
-// call completes, then runs it there.
+// call completes, then runs it there. Never inside the async_ call itself:
+// a call may complete at once (an empty batch, a lax increment), and Asio
+// requires such a completion to be posted, so the outcome first goes
+// through a post to `io` (the client's executor, which supports that for
+// any handler) and is dispatched to the handler's executor from there.
 template <class T, class Handler>
-OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_executor& fallback) {
-  auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, fallback),
+OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_executor& io) {
+  auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, io),
                                   boost::asio::execution::outstanding_work.tracked);
-  return [handler = std::move(handler), work = std::move(work)](Outcome<T> outcome) mutable {
-    boost::asio::dispatch(work,
-                          [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
-                            if constexpr (std::is_same_v<T, Done>) {
-                              std::move(handler)(outcome.error);
-                            } else {
-                              std::move(handler)(outcome.error, std::move(outcome.value));
-                            }
-                          });
+  return [handler = std::move(handler), work = std::move(work), io](Outcome<T> outcome) mutable {
+    boost::asio::post(io, [handler = std::move(handler), work = std::move(work),
+                           outcome = std::move(outcome)]() mutable {
+      boost::asio::dispatch(work,
+                            [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
+                              if constexpr (std::is_same_v<T, Done>) {
+                                std::move(handler)(outcome.error);
+                              } else {
+                                std::move(handler)(outcome.error, std::move(outcome.value));
+                              }
+                            });
+    });
   };
 }
 

@@ -1,5 +1,7 @@
 // LaxCounter behaviour beyond the shared Counter contract: buffering,
 // flushing, immediate overrides and local views.
+#include <algorithm>
+#include <sstream>
 #include <thread>
 
 #include "counter_fixture.hpp"
@@ -120,14 +122,46 @@ TEST_F(LaxTest, ClearOverridesThePendingDeltas) {
   EXPECT_EQ(redis_value("b"), "");
 }
 
+// The flush records of this test's counters: one key per instance.
+std::vector<std::string> flush_records(const RedisKey& prefix) {
+  const std::string keys = redis_cli(
+      redis_url(), {"--scan", "--pattern", "{" + prefix.str() + ":lax_counter}:flushed:*"});
+  std::vector<std::string> records;
+  std::istringstream lines(keys);
+  for (std::string line; std::getline(lines, line);) records.push_back(line);
+  std::sort(records.begin(), records.end());
+  return records;
+}
+
 TEST_F(LaxTest, ClearRemovesTheFlushRecord) {
   counter->inc(RedisKey("k"), 1);
   counter->flush();
-  const std::string record = "{" + prefix->str() + ":lax_counter}:flushed";
-  EXPECT_EQ(redis_cli(redis_url(), {"EXISTS", record}), "1");
-  EXPECT_NE(redis_cli(redis_url(), {"PTTL", record}), "-1");
+  const auto records = flush_records(*prefix);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_NE(redis_cli(redis_url(), {"PTTL", records[0]}), "-1");
   counter->clear();
-  EXPECT_EQ(redis_cli(redis_url(), {"EXISTS", record}), "0");
+  EXPECT_TRUE(flush_records(*prefix).empty());
+}
+
+// Each instance's record is its own key with its own TTL, so the records of
+// instances that are gone expire while others keep flushing.
+TEST_F(LaxTest, EachInstanceHasItsOwnExpiringFlushRecord) {
+  auto other_client = Client::connect(redis_url());
+  auto other = make_counter<LaxCounter>(*prefix, other_client);
+  counter->inc(RedisKey("k"), 1);
+  other->inc(RedisKey("k"), 1);
+  counter->flush();
+  other->flush();
+  const auto records = flush_records(*prefix);
+  ASSERT_EQ(records.size(), 2u);
+  other.reset();
+  redis_cli(redis_url(), {"PEXPIRE", records[0], "50"});
+  redis_cli(redis_url(), {"PEXPIRE", records[1], "50"});
+  EXPECT_TRUE(wait_until([&] { return flush_records(*prefix).empty(); }, std::chrono::seconds(5)));
+  counter->inc(RedisKey("k"), 1);  // a flush renews only its own record
+  counter->flush();
+  EXPECT_EQ(flush_records(*prefix).size(), 1u);
+  EXPECT_EQ(redis_value("k"), "3");
 }
 
 TEST_F(LaxTest, StaleReadsAreRefreshedAfterAllowedLag) {

@@ -75,8 +75,8 @@ for bad in -0 +1 007 ' 1' '1 ' 1.0 1e3 '' - abc 9223372036854775808 -92233720368
     expect_hash "$H" "$mode over '$bad'" "a=5 b=$bad"
   done
   check '(error) NOTINT 1' strict_del 1 "$H" b
-  check '(error) NOTINT 2' lax_override 1 "$H" set a nil 0 0 9 b nil 0 0 9
-  check '(error) NOTINT 2' lax_override 1 "$H" del a b
+  check '(error) NOTINT 2' lax_override 1 "$H" set a nil 0 0 9 $MIN $MAX b nil 0 0 9 $MIN $MAX
+  check '(error) NOTINT 2' lax_override 1 "$H" del a $MIN $MAX b $MIN $MAX
   expect_hash "$H" "after NOTINT on '$bad'" "a=5 b=$bad"
 done
 reset "$H" a $MAX b $MIN c 0 d -1
@@ -159,57 +159,87 @@ check '(error) NOTINT 1' strict_del 1 "$H" b
 expect_hash "$H" "after strict_del" "b=x"
 
 # --- lax_flush ------------------------------------------------------------
-reset "$H" a 10 x junk m $MAX
-reset "$R" other 3
-check "applied 1 0 0 1" lax_flush 2 "$H" "$R" inst 5 60000 a 5 x 1 m 1 b -3
-expect_hash "$H" "after flush" "a=15 b=-3 m=$MAX x=junk"
-expect_hash "$R" "record after flush" "inst=5 other=3"
+A="$prefix:aside"
+reset "$H" a 10 x junk m $MAX big 9007199254740993 c 999999999999999 d 9999999999999999
+redis-cli -u "$REDIS_URL" DEL "$R" "$A" >/dev/null
+# Pairs 2 and 3 can never apply: set aside, the others still apply.
+check "applied (integer) 2 (integer) 3" \
+  lax_flush 3 "$H" "$R" "$A" 5 oldest 60000 a 5 x 1 m 1 b -3 big 1 c 999999999999999 d 1
+expect_hash "$H" "after flush" \
+  "a=15 b=-3 big=9007199254740994 c=1999999999999998 d=10000000000000000 m=$MAX x=junk"
+expect "set-aside list" "1 x 1 m" "$(redis-cli -u "$REDIS_URL" --raw LRANGE "$A" 0 -1 | paste -sd' ' -)"
+expect "record after flush" 5 "$(redis-cli -u "$REDIS_URL" GET "$R")"
 ttl=$(redis-cli -u "$REDIS_URL" PTTL "$R")
 expect "record TTL in (0, 60000]" yes "$( ((ttl > 0 && ttl <= 60000)) && echo yes || echo "$ttl")"
 redis-cli -u "$REDIS_URL" PERSIST "$R" >/dev/null
 for seq in 5 4; do
-  check "duplicate 1 1 1 1" lax_flush 2 "$H" "$R" inst $seq 60000 a 5 x 1 m 1 b -3
+  for mode in oldest next; do
+    check "duplicate" lax_flush 3 "$H" "$R" "$A" $seq $mode 60000 a 5 b -3
+  done
 done
-expect_hash "$H" "a duplicate flush writes nothing" "a=15 b=-3 m=$MAX x=junk"
-expect "a duplicate flush leaves the TTL alone" -1 "$(redis-cli -u "$REDIS_URL" PTTL "$R")"
-check "applied 1 1" lax_flush 2 "$H" "$R" inst 6 60000 n $MIN a 1
-check "applied 0 1" lax_flush 2 "$H" "$R" inst2 1 60000 n -1 z 9007199254740993
-expect_hash "$R" "records of two instances" "inst=6 inst2=1 other=3"
-check 'applied' lax_flush 2 "$H" "$R" inst 9007199254740991 60000
-expect_hash "$R" "seq up to 2^53-1" "inst=9007199254740991 inst2=1 other=3"
+expect_hash "$H" "a duplicate writes nothing" \
+  "a=15 b=-3 big=9007199254740994 c=1999999999999998 d=10000000000000000 m=$MAX x=junk"
+expect "a duplicate leaves the TTL alone" -1 "$(redis-cli -u "$REDIS_URL" PTTL "$R")"
+# "next" applies only right after its predecessor; "oldest" after any.
+check "gap" lax_flush 3 "$H" "$R" "$A" 7 next 60000 a 1
+check "applied" lax_flush 3 "$H" "$R" "$A" 6 next 60000 a 1
+check "applied" lax_flush 3 "$H" "$R" "$A" 9 oldest 60000 a 1
+expect_hash "$H" "after ordered chunks" \
+  "a=17 b=-3 big=9007199254740994 c=1999999999999998 d=10000000000000000 m=$MAX x=junk"
+check "applied" lax_flush 3 "$H" "$R" "$A" 10 next 60000 n $MIN
+check "applied" lax_flush 3 "$H" "$R" "$A" 9007199254740991 oldest 60000
+expect "seq up to 2^53-1" 9007199254740991 "$(redis-cli -u "$REDIS_URL" GET "$R")"
+# Another type under the hash: an error, nothing written, record unchanged.
+reset "$H"
+redis-cli -u "$REDIS_URL" SET "$H" text >/dev/null
+redis-cli -u "$REDIS_URL" DEL "$R" >/dev/null
+reply=$(run lax_flush 3 "$H" "$R" "$A" 1 oldest 60000 a 1)
+expect "WRONGTYPE under the hash" "(error) WRONGTYPE" "${reply:0:17}"
+expect "no record after an error" 0 "$(redis-cli -u "$REDIS_URL" EXISTS "$R")"
+redis-cli -u "$REDIS_URL" DEL "$H" >/dev/null
 
 # --- lax_override ---------------------------------------------------------
 big=123456789012345678901234567890
+B="$MIN $MAX"  # bounds that take no pending delta into account
 reset "$H" a 10
-check '10 1 0' lax_override 1 "$H" set a eq 10 99 7
+check '10 1 0' lax_override 1 "$H" set a eq 10 99 7 $B
 expect_hash "$H" "override with the adjusted operand" "a=7"
 reset "$H" a 3
-check '3 1 0' lax_override 1 "$H" del a
-check '0 1 0' lax_override 1 "$H" del a
+check '3 1 0' lax_override 1 "$H" del a $B
+check '0 1 0' lax_override 1 "$H" del a $B
 # The plain operand once an earlier entry wrote the field, and only then.
 reset "$H" a 10
 check '10 1 0 50 1 1 60 0 1' \
-  lax_override 1 "$H" set a nil 0 0 50 a eq 1 50 60 a eq 60 -$big 70
+  lax_override 1 "$H" set a nil 0 0 50 $B a eq 1 50 60 $B a eq 60 -$big 70 $B
 reset "$H" a 10
-check '10 0 0 10 0 0' lax_override 1 "$H" set a eq 1 1 5 a eq 999 10 6
+check '10 0 0 10 0 0' lax_override 1 "$H" set a eq 1 1 5 $B a eq 999 10 6 $B
 # Operands beyond int64, compared as decimal strings.
 reset "$H" a $MAX b $MIN c $MAX d $MIN
 check "$MAX 1 0 $MIN 1 0 $MAX 0 0 $MIN 0 0" lax_override 1 "$H" set \
-  a lt 9223372036854775808 0 1 b gt -18446744073709551616 0 2 \
-  c ge $big 0 3 d le -$big 0 4
+  a lt 9223372036854775808 0 1 $B b gt -18446744073709551616 0 2 $B \
+  c ge $big 0 3 $B d le -$big 0 4 $B
 expect_hash "$H" "override beyond int64" "a=1 b=2 c=$MAX d=$MIN"
 reset "$H" a $MAX
-check "$MAX 1 0" lax_override 1 "$H" set a lt 99999999999999999999999999999999999999 0 5
-check '(error) ERR distkit: malformed entry 1' lax_override 1 "$H" set a lt 01 0 5
-check '(error) ERR distkit: malformed arguments' lax_override 1 "$H" set a lt 1 0
+check "$MAX 1 0" lax_override 1 "$H" set a lt 99999999999999999999999999999999999999 0 5 $B
+check '(error) ERR distkit: malformed entry 1' lax_override 1 "$H" set a lt 01 0 5 $B
+check '(error) ERR distkit: malformed entry 1' lax_override 1 "$H" set a lt 1 0 5 01 1
+check '(error) ERR distkit: malformed arguments' lax_override 1 "$H" set a lt 1 0 $B
 # NOTINT undoes the earlier entries; del marks fields written.
 reset "$H" a 1 b x
-check '(error) NOTINT 3' lax_override 1 "$H" set a nil 0 0 5 c nil 0 0 6 b nil 0 0 7
-check '(error) NOTINT 3' lax_override 1 "$H" del a c b
+check '(error) NOTINT 3' lax_override 1 "$H" set a nil 0 0 5 $B c nil 0 0 6 $B b nil 0 0 7 $B
+check '(error) NOTINT 3' lax_override 1 "$H" del a $B c $B b $B
 expect_hash "$H" "undo after override NOTINT" "a=1 b=x"
 reset "$H" a 1 b 2
-check '1 1 0 0 1 1 0 1 0' lax_override 1 "$H" del a a c
+check '1 1 0 0 1 1 0 1 0' lax_override 1 "$H" del a $B a $B c $B
 expect_hash "$H" "after override del" "b=2"
+# OVERFLOW: the value plus the caller's pending delta (here 10) leaves
+# int64; the earlier writes are undone. The bounds do not apply once an
+# earlier entry of the call wrote the field.
+reset "$H" a 1 b $MAX
+check '(error) OVERFLOW 2' lax_override 1 "$H" set a nil 0 0 5 $B b nil 0 0 6 $MIN 9223372036854775797
+check '(error) OVERFLOW 2' lax_override 1 "$H" del a $B b $MIN 9223372036854775797
+expect_hash "$H" "undo after override OVERFLOW" "a=1 b=$MAX"
+check "$MAX 1 0 0 1 1" lax_override 1 "$H" del b $B b 0 0
 
 # --- 100,000 entries in one call ------------------------------------------
 # Too many arguments for a command line, so the command goes through stdin.

@@ -1,0 +1,247 @@
+// The reusable core of a buffered ("lax") counter: the in-process buffer of
+// pending deltas, the flusher that sends them to Redis exactly once, and the
+// lane that orders flushes with the owner's own Redis work.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "client/backoff.hpp"
+#include "client/connection.hpp"
+#include "client/reply.hpp"
+#include "counters/decimal.hpp"
+#include "counters/lax_dirty_queue.hpp"
+#include "counters/lax_lane.hpp"
+#include "counters/lax_slot_map.hpp"
+#include "counters/operation.hpp"
+#include "distkit/comparator.hpp"
+#include "distkit/counter.hpp"
+#include "distkit/lax_counter.hpp"
+
+namespace distkit::detail {
+
+// One key's share of a flush chunk.
+struct LaxDelta {
+  LaxSlot* slot;
+  std::int64_t delta;  // non-zero
+};
+
+// How one counter lays a flush chunk out in Redis: the parameter that makes
+// LaxFlusher reusable (LaxCounter's plain hash; an instance-aware counter's
+// per-instance slice plus cumulative total).
+//
+// The contract a layout's script must keep, which is what makes flushes
+// exactly once with several chunks in flight: each instance has a record in
+// Redis holding the number of its last applied chunk, and chunk `seq` is
+//  - applied, with the record set to seq, when the record is below seq and
+//    either `oldest` is set or the record is exactly seq - 1;
+//  - a duplicate (nothing written) when the record is at or above seq;
+//  - a gap (nothing written) otherwise: an earlier chunk is missing, and
+//    the flusher resends it before this one.
+// `oldest` is set only when every earlier chunk is known to be applied, so
+// a missing or expired record then means "apply". Records must expire on
+// their own (a TTL well above any retry), so that gone instances leave none.
+// Within a chunk the keys are distinct. A delta Redis can never take (the
+// field holds a non-integer, or the sum leaves int64) is set aside where it
+// stays retrievable, and the chunk still applies; any other Redis error
+// must leave the chunk unapplied, so that the flusher retries it.
+class LaxFlushLayout {
+ public:
+  enum class Outcome { applied, duplicate, gap };
+  struct ChunkReply {
+    Outcome outcome = Outcome::applied;
+    // Indexes (into the chunk's deltas) of the deltas set aside.
+    std::vector<std::size_t> set_aside;
+  };
+
+  virtual ~LaxFlushLayout() = default;
+  // The request applying `deltas` as chunk `seq` of this instance.
+  virtual Request chunk_request(std::uint64_t seq, bool oldest,
+                                std::span<const LaxDelta> deltas) const = 0;
+  // Decodes the reply to a chunk of `size` deltas. Throws Error when Redis
+  // refused the chunk as a whole (nothing applied; the flusher retries it).
+  virtual ChunkReply chunk_reply(const Reply& reply, std::size_t size) const = 0;
+  // Where set-aside deltas go, for log messages.
+  virtual std::string set_aside_location() const = 0;
+  // Names the counter in log messages.
+  virtual const std::string& name() const = 0;
+};
+
+// The buffer, the flusher and the lane of a buffered counter.
+//
+// Buffer (any thread): one LaxSlot per key in a LaxSlotMap. add()/add_if()
+// change a slot's view with one CAS and put the key in the dirty queue if it
+// is not there already (LaxDirtyQueue: no lock). When the flusher sleeps
+// (nothing was pending at the end of its last flush) that first key also
+// posts one wake-up to the connection's executor.
+//
+// Flusher (strand): every allowed_lag after the previous flush ended, while
+// keys are pending, a flush takes a snapshot: exactly the keys queued at its
+// start, oldest first. It sends them in chunks of `chunk_keys` through the
+// layout, up to `window` chunks in flight, and ends when every chunk it
+// sent is answered; keys queued meanwhile wait for the next flush, so a
+// flush always ends and no key waits more than about two flush periods
+// plus one flush. A chunk that fails (no reply, a Redis error) ends the
+// flush with that error and blocks the lane: the unsettled chunks are
+// resent in order, with their numbers, with backoff, until Redis has them;
+// then the lane moves again.
+//
+// Lane (strand): flushes and the owner's jobs (enqueue()) run one at a time
+// in order. So while an owner's job runs no delta of this instance is in an
+// unknown state in Redis, and a job waits behind at most one flush.
+//
+// Thread-safe except where marked "strand only".
+class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  // Keys per chunk: one script call of about a millisecond of Redis time.
+  static constexpr std::size_t chunk_keys = 1000;
+  // Chunks in flight at once: keeps Redis busy while the next is built.
+  static constexpr std::size_t window = 4;
+
+  LaxFlusher(std::shared_ptr<Connection> connection, std::chrono::milliseconds allowed_lag,
+             std::unique_ptr<LaxFlushLayout> layout);
+
+  // ---- Any thread ----
+
+  LaxSlotMap& slots() noexcept { return slots_; }
+  Connection& connection() const noexcept { return *connection_; }
+  const boost::asio::any_io_executor& executor() const noexcept { return connection_->executor(); }
+  std::chrono::milliseconds allowed_lag() const noexcept { return allowed_lag_; }
+
+  // The slot of `key` when its Redis value is known, else nullptr.
+  LaxSlot* warm(std::string_view key) const;
+
+  // Adds `step` to the view and returns the new view; Errc::overflow (and
+  // nothing changed) when it would leave int64. The hot path.
+  std::int64_t add(LaxSlot& slot, std::int64_t step);
+  // Adds `delta` when `cmp` matches the view; Errc::overflow as add().
+  UpdateResult add_if(LaxSlot& slot, CounterComparator cmp, int128 delta);
+  // Takes back an earlier add of `delta` (the key is flushed again, so a
+  // flush that already sent the delta is corrected).
+  void take_back(LaxSlot& slot, int128 delta);
+  // Queues the key for the next flush unless it is queued already.
+  void mark_dirty(LaxSlot& slot);
+  // Moves the view by `delta`, clamped to int64.
+  static void shift_view(LaxSlot& slot, int128 delta);
+  static std::int64_t saturate(int128 value);
+
+  // Completes once every delta added before the call is acknowledged, or
+  // with the error that stopped it (the deltas stay buffered), or with
+  // Errc::timeout when the flush has not started within `bound`.
+  void flush(clock::duration bound, OutcomeCallback<Done> done);
+
+  // Flush counters plus pending keys and total (from a walk of the slots in
+  // the calling thread, not on the strand). Blocks for a strand round trip.
+  LaxCounterStats stats();
+
+  // What is not acknowledged by Redis: keys with a delta and their sum,
+  // from a walk of the slots in the calling thread that stops at
+  // `deadline` (complete == false then).
+  struct Pending {
+    std::size_t keys = 0;
+    int128 total = 0;
+    bool complete = true;
+  };
+  Pending pending(clock::time_point deadline = clock::time_point::max()) const;
+
+  // Sends `request` on the connection. Every request that reads or writes
+  // slots goes through here, so release() knows when none is in flight.
+  void execute(Request request, ReplyCallback done);
+
+  // Frees the slots after shut_down(), a few thousand per turn of the
+  // strand once no request is in flight, keeping `owner` (whose callbacks
+  // may touch slots) alive until then. Returns at once.
+  void release(std::shared_ptr<void> owner);
+
+  // Stops the flusher: no more chunks are sent or retried and queued jobs
+  // fail with Errc::closed. Blocks until the strand has done so.
+  void shut_down();
+
+  // ---- Strand only ----
+
+  // Queues a job on the lane; `expire` runs instead of `start` when the job
+  // is still waiting at `deadline` or the flusher shuts down.
+  void enqueue(UniqueFunction<void()> start, UniqueFunction<void(boost::system::error_code)> expire,
+               clock::time_point deadline);
+  // The running job is done.
+  void job_finished();
+  bool stopped() const noexcept { return stopped_; }
+
+  // view - base - unacked - held: what was added and not yet sent.
+  int128 pending_of(const LaxSlot& slot) const;
+  // Marks `delta` of the slot as taken by a job in flight (an override).
+  void hold(LaxSlot& slot, int128 delta);
+  void unhold(LaxSlot& slot, int128 delta);
+
+ private:
+  struct Chunk {
+    std::uint64_t seq = 0;
+    std::vector<LaxDelta> deltas;
+  };
+
+  void wake();
+  void arm_flush_timer();
+  void after_flush();
+  void arm_lane_timer();
+  boost::system::error_code blocked_error() const;
+
+  void start_flush(OutcomeCallback<Done> done);
+  void pump();
+  std::vector<LaxDelta> take_chunk(bool& stalled);
+  void send(Chunk& chunk, bool oldest);
+  void on_reply(std::uint64_t seq, boost::system::error_code error, const Reply& reply);
+  void settle(const Chunk& chunk, const LaxFlushLayout::ChunkReply& reply);
+  void finish_if_settled();
+  void schedule_retry();
+  void fail(boost::system::error_code error, std::string message);
+  static void release_step(std::shared_ptr<LaxFlusher> self, std::shared_ptr<void> owner);
+
+  const std::shared_ptr<Connection> connection_;
+  const std::chrono::milliseconds allowed_lag_;
+  const std::unique_ptr<LaxFlushLayout> layout_;
+
+  LaxSlotMap slots_;
+  LaxDirtyQueue dirty_;
+  // Set when the flusher found nothing pending: the next key queued wakes it.
+  std::atomic<bool> sleeping_{true};
+  std::atomic<std::size_t> requests_in_flight_{0};
+
+  // ---- Strand-only state ----
+  std::uint64_t popped_ = 0;  // keys taken out of dirty_
+  boost::asio::steady_timer flush_timer_;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer lane_timer_;
+  Backoff backoff_;
+  LaxLane lane_;
+  std::unordered_map<const LaxSlot*, int128> held_;
+  LaxCounterStats stats_;
+  bool flush_timer_armed_ = false;
+  bool flush_queued_ = false;
+  bool lane_timer_armed_ = false;
+  clock::time_point lane_deadline_;
+  bool stopped_ = false;
+
+  // The flush in progress, or the retry of a failed one.
+  std::uint64_t last_seq_ = 0;
+  std::deque<Chunk> unsettled_;  // sent, not yet applied; in seq order
+  std::size_t in_flight_ = 0;
+  std::uint64_t to_take_ = 0;  // keys of the running flush's snapshot not taken yet
+  bool flush_running_ = false;
+  bool retrying_ = false;
+  bool round_failed_ = false;
+  bool pump_posted_ = false;
+  OutcomeCallback<Done> flush_done_;
+};
+
+}  // namespace distkit::detail
