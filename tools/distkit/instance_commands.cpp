@@ -24,13 +24,11 @@ std::string url_of(const GlobalOptions& options) {
 }
 
 std::shared_ptr<InstanceAwareCounter> instance_counter(const GlobalOptions& options) {
-  if (options.lax) {
-    throw Error(Errc::invalid_argument,
-                "--instance-aware --lax: the lax instance-aware counter is not implemented yet");
-  }
-  const RedisKey prefix(options.prefix);
-  return StrictInstanceAwareCounter::create(
-      InstanceAwareCounterOptions(prefix, Client::connect(url_of(options))));
+  InstanceAwareCounterOptions counter_options(RedisKey(options.prefix),
+                                              Client::connect(url_of(options)));
+  // The lax counter's destructor flushes what the command buffered.
+  if (options.lax) return LaxInstanceAwareCounter::create(counter_options);
+  return StrictInstanceAwareCounter::create(counter_options);
 }
 
 InstanceCount apply(InstanceAwareCounter& counter, std::string_view command, const RedisKey& key,
