@@ -285,6 +285,28 @@ TEST_F(LaxInstanceAwareTest, NonstopIncrementsFromThreadsAndAStrictInstanceCount
   EXPECT_EQ(cumulative, std::int64_t{threads} * per_thread + 1000);
 }
 
+TEST_F(LaxInstanceAwareTest, NonstopIncrementsFromSeveralProcessesCountExactly) {
+  constexpr int processes = 3, per_process = 100000, keys = 8;
+  std::vector<std::future<ProcessResult>> children;
+  for (int p = 0; p < processes; ++p) {
+    children.push_back(std::async(std::launch::async, [&] {
+      return run({DISTKIT_LAX_INSTANCE_PROBE_PATH, redis_url(), prefix->str(), std::to_string(keys),
+                  std::to_string(per_process)});
+    }));
+  }
+  auto lax = make_lax(milliseconds(2));
+  for (int i = 0; i < per_process; ++i) lax->inc(RedisKey("k" + std::to_string(i % keys)), 1);
+  for (auto& child : children) EXPECT_EQ(child.get().exit_code, 0);
+  lax->flush();
+  std::int64_t cumulative = 0;
+  for (int i = 0; i < keys; ++i) {
+    cumulative += std::stoll(cli({"HGET", base + ":cumulative", "k" + std::to_string(i)}));
+  }
+  EXPECT_EQ(cumulative, std::int64_t{processes + 1} * per_process);
+  EXPECT_EQ(cli({"ZCARD", base + ":instances"}), std::to_string(processes + 3))
+      << "each process, the lax counter and the fixture's two strict ones";
+}
+
 // A stall longer than the command timeout makes chunks fail after Redis may
 // have applied them; their retries must count once.
 TEST(LaxInstanceAwareDurability, StallLongerThanTheCommandTimeoutCountsEverythingOnce) {
