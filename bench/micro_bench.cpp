@@ -3,6 +3,8 @@
 //  - LaxCounter's warm inc vs std::unordered_map<std::string,
 //    std::atomic<int64_t>> find + fetch_add (target: within 2x), on 1 and 2
 //    threads with a key each;
+//  - LaxInstanceAwareCounter's warm inc vs the same baseline (target:
+//    within 1.5x), on 1 and 2 threads with a key each;
 //  - StrictCounter's inc: one blocking round trip;
 //  - StrictCounter's inc_all of 1,000 keys: one script call.
 // Run: REDIS_URL=redis://127.0.0.1:6379 build/bench/distkit_micro_bench
@@ -71,6 +73,22 @@ void BM_LaxCounterWarmInc(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LaxCounterWarmInc)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_LaxInstanceAwareWarmInc(benchmark::State& state) {
+  static std::shared_ptr<distkit::LaxInstanceAwareCounter> counter;
+  if (skipped_without_redis(state)) return;
+  if (state.thread_index() == 0) {
+    counter = distkit::LaxInstanceAwareCounter::create({bench_prefix, shared_client()});
+    for (int t = 0; t < state.threads(); ++t) counter->inc(distkit::RedisKey(thread_key(t)), 1);
+  }
+  const distkit::RedisKey key(thread_key(state.thread_index()));
+  for (auto _ : state) benchmark::DoNotOptimize(counter->inc(key, 1));
+  if (state.thread_index() == 0) {
+    counter->clear();
+    counter.reset();
+  }
+}
+BENCHMARK(BM_LaxInstanceAwareWarmInc)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_StrictCounterInc(benchmark::State& state) {
   if (skipped_without_redis(state)) return;

@@ -54,22 +54,16 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
     return client_closed() ? nullptr : flusher_->warm(key.str());
   }
 
-  // Runs a blocking call: Errc::closed at once on a closed client.
+  // A blocking call, and the completion of an async one: Errc::closed at
+  // once on a closed client.
   template <class T, class Start>
   T blocking(Start start) {
-    if (client_closed()) throw closed_error();
-    return detail::wait_for<T>(std::move(start));
+    return detail::wait_unless_closed<T>(flusher_->connection(), closed_error(), std::move(start));
   }
-
-  // The callback completing an async call's handler (posted to its
-  // executor); empty when the client is closed (the handler then has its
-  // Errc::closed posted already).
   template <class T, class Handler>
   Callback<T> completion(Handler handler) const {
-    auto done = detail::completion_for<T>(std::move(handler), executor());
-    if (!client_closed()) return done;
-    done(detail::Outcome<T>::failure(closed_error()));
-    return {};
+    return detail::completion_unless_closed<T>(std::move(handler), flusher_->connection(),
+                                               closed_error());
   }
 
   // ---- Buffered increments (lax_instance_aware_counter.cpp) ----
