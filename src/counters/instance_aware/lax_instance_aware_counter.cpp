@@ -251,6 +251,26 @@ LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
           std::make_unique<detail::instance_aware::LaxInstanceLayout>(options.prefix,
                                                                       strict.instance_id()))) {}
 
+Error LaxInstanceAwareCounter::Impl::overflow_error(const LaxSlot& slot) const {
+  return Error(Errc::overflow, "key '" + detail::printable(*slot.key) + "' of " + name_ +
+                                   " would leave the int64 range; nothing was buffered");
+}
+
+InstanceCount LaxInstanceAwareCounter::Impl::add(LaxSlot& slot, std::int64_t step) {
+  const std::int64_t others = slot.others.load(std::memory_order_relaxed);
+  std::int64_t current = slot.view.load(std::memory_order_relaxed);
+  std::int64_t next = 0, cumulative = 0;
+  do {
+    if (__builtin_add_overflow(current, step, &next) ||
+        __builtin_add_overflow(others, next, &cumulative)) {
+      throw overflow_error(slot);
+    }
+  } while (!slot.view.compare_exchange_weak(current, next, std::memory_order_acq_rel,
+                                            std::memory_order_relaxed));
+  if (step != 0) flusher_->mark_dirty(slot);
+  return {cumulative, next};
+}
+
 InstanceUpdateResult LaxInstanceAwareCounter::Impl::add_if(LaxSlot& slot, CounterComparator cmp,
                                                            int128 delta) {
   const int128 others = slot.others.load(std::memory_order_relaxed);
@@ -263,10 +283,7 @@ InstanceUpdateResult LaxInstanceAwareCounter::Impl::add_if(LaxSlot& slot, Counte
       return {now, now, false};
     }
     const int128 sum = current + delta;
-    if (!detail::fits_int64(sum) || !detail::fits_int64(others + sum)) {
-      throw Error(Errc::overflow, "key '" + detail::printable(*slot.key) + "' of " + name_ +
-                                      " would leave the int64 range; nothing was buffered");
-    }
+    if (!detail::fits_int64(sum) || !detail::fits_int64(others + sum)) throw overflow_error(slot);
     next = static_cast<std::int64_t>(sum);
   } while (!slot.view.compare_exchange_weak(current, next, std::memory_order_acq_rel,
                                             std::memory_order_relaxed));
@@ -341,15 +358,13 @@ const std::string& LaxInstanceAwareCounter::instance_id() const noexcept {
 }
 
 InstanceCount LaxInstanceAwareCounter::inc(const RedisKey& key, std::int64_t count) {
-  if (LaxSlot* slot = impl_->warm_slot(key)) {
-    return impl_->add_if(*slot, CounterComparator::nil(), count).value;
-  }
+  if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->add(*slot, count);
   return run_blocking<InstanceCount>(
       *impl_, buffered_one(key, CounterComparator::nil(), count, first_count));
 }
 InstanceCount LaxInstanceAwareCounter::dec(const RedisKey& key, std::int64_t count) {
   if (LaxSlot* slot = impl_->warm_slot(key)) {
-    return impl_->add_if(*slot, CounterComparator::nil(), negated(count)).value;
+    if (count != std::numeric_limits<std::int64_t>::min()) return impl_->add(*slot, -count);
   }
   return run_blocking<InstanceCount>(
       *impl_, buffered_one(key, CounterComparator::nil(), negated(count), first_count));

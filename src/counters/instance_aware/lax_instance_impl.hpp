@@ -68,9 +68,13 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
 
   // ---- Buffered increments (lax_instance_aware_counter.cpp) ----
 
+  // Adds `step` to the slice; Errc::overflow (nothing changed) when the
+  // slice or the estimate of the cumulative would leave int64. The hot
+  // path: one CAS.
+  InstanceCount add(LaxSlot& slot, std::int64_t step);
   // Adds `delta` to the slice when `cmp` matches the estimate of the
   // cumulative; Errc::overflow (nothing changed) when the slice or the
-  // estimate would leave int64. The hot path: one CAS.
+  // estimate would leave int64.
   InstanceUpdateResult add_if(LaxSlot& slot, CounterComparator cmp, int128 delta);
   // Warms the keys, then applies `updates` in order (all or none).
   void increments(std::vector<detail::instance_aware::LaxIncrement> updates,
@@ -110,6 +114,7 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   };
 
   static Error closed_error();
+  Error overflow_error(const LaxSlot& slot) const;
   bool fresh(const std::vector<LaxSlot*>& slots) const;
   void join_refresh(std::vector<LaxSlot*> slots, Callback<detail::Done> done);
   void start_refresh(const std::shared_ptr<Refresh>& refresh);
