@@ -168,10 +168,16 @@ TEST_F(LaxInstanceAwareTest, GlobalWritesOverridePendingDeltas) {
   EXPECT_EQ(cli({"HGET", count_key(*lax), "conns"}), "2");
 
   lax->inc(key, 3);
+  cli({"RPUSH", base + ":set_aside", "1 x"});
   lax->clear();
+  EXPECT_EQ(cli({"EXISTS", record_key(*lax), base + ":set_aside"}), "0")
+      << "clear deletes this instance's flush record and the set-aside list";
   EXPECT_EQ(lax->get(key), (InstanceCount{0, 0}));
+  lax->inc(key, 4);
   lax->flush();
-  EXPECT_EQ(cli({"HEXISTS", base + ":cumulative", "conns"}), "0");
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "4")
+      << "the first chunk after clear applies without a record";
+  EXPECT_NE(cli({"GET", record_key(*lax)}), "") << "numbers go on from before the clear";
 }
 
 TEST_F(LaxInstanceAwareTest, OnInstanceWrites) {

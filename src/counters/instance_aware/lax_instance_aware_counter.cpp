@@ -175,7 +175,10 @@ auto clear_op(bool on_instance) {
         if (on_instance) return strict.async_clear_on_instance(std::move(done));
         strict.async_clear(std::move(done));
       },
-      [on_instance](auto& impl, const Done&) { impl.settle_all(on_instance); });
+      [on_instance](auto& impl, const Done&) {
+        impl.settle_all(on_instance);
+        if (!on_instance) impl.forget_flush_state();
+      });
 }
 auto set_if_op(RedisKey key, CounterComparator cmp, std::int64_t count, bool on_instance) {
   return immediate<InstanceUpdateResult>(
@@ -246,6 +249,8 @@ LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
                                     StrictInstanceAwareCounter& strict)
     : strict_(strict),
       name_(detail::instance_aware::Layout(options.prefix).cumulative),
+      record_(detail::instance_aware::lax_record_key(options.prefix, strict.instance_id())),
+      set_aside_(detail::instance_aware::lax_set_aside_key(options.prefix)),
       flusher_(std::make_shared<detail::LaxFlusher>(
           detail::ClientAccess::connection(*options.client), options.allowed_lag,
           std::make_unique<detail::instance_aware::LaxInstanceLayout>(options.prefix,
@@ -319,6 +324,12 @@ void LaxInstanceAwareCounter::Impl::increments(std::vector<LaxIncrement> updates
     done({{}, {}, std::move(results)});
   };
   warm(std::move(slots), std::move(apply));
+}
+
+void LaxInstanceAwareCounter::Impl::forget_flush_state() {
+  detail::RequestBuilder builder("DEL");
+  builder.arg(record_).arg(set_aside_);
+  flusher_->execute(builder.build(), [](error_code, detail::Reply) {});
 }
 
 // ---- Public methods ----

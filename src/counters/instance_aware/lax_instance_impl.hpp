@@ -96,6 +96,10 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   // After clear (`keep_others` false) or clear_on_instance (true): every
   // warm slice is 0, the other instances' shares are gone or kept.
   void settle_all(bool keep_others);
+  // After clear: deletes this instance's flush record and the set-aside
+  // list (sent before any later chunk; the next chunk then applies as the
+  // oldest). Other instances' records expire on their own.
+  void forget_flush_state();
 
   // ---- Immediate calls ----
 
@@ -121,6 +125,8 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
 
   StrictInstanceAwareCounter& strict_;
   const std::string name_;
+  const std::string record_;
+  const std::string set_aside_;
   const std::shared_ptr<detail::LaxFlusher> flusher_;
   std::shared_ptr<Refresh> open_refresh_;  // strand only: queued, not started
 };
