@@ -7,6 +7,7 @@
 #include "distkit/error.hpp"
 #include "distkit/instance_aware_counter.hpp"
 #include "distkit/lax_counter.hpp"
+#include "distkit/lax_instance_aware_counter.hpp"
 #include "distkit/log.hpp"
 #include "distkit/redis_key.hpp"
 #include "distkit/strict_counter.hpp"

@@ -71,16 +71,6 @@ int128 negated(std::int64_t count) {
   return -int128{count};
 }
 
-// Waits for `start(callback)` until `deadline`; false when it did not
-// report by then (it may still do so later, harmlessly).
-template <class Start>
-bool wait_until(Start&& start, clock::time_point deadline) {
-  auto reported = std::make_shared<std::promise<void>>();
-  auto future = reported->get_future();
-  start(OutcomeCallback<Done>([reported](Outcome<Done>) { reported->set_value(); }));
-  return future.wait_until(deadline) == std::future_status::ready;
-}
-
 }  // namespace
 
 std::int64_t lax_now_ns() {
@@ -188,34 +178,11 @@ std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
 LaxCounter::LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> impl)
     : client_(std::move(client)), impl_(std::move(impl)) {}
 
-// The destructor stays within 2 x command_timeout: the flush gets what is
-// left after a reserve for the report below (a walk of the slots, about
-// 1 us each when they are out of cache) and is abandoned when that runs
-// out (chunks in flight still settle); the walk stops at the bound too.
+// The destructor stays within 2 x command_timeout (see LaxFlusher::drain).
 // The slots are freed afterwards, in steps on the client's executor.
 LaxCounter::~LaxCounter() {
-  const auto start = clock::now();
-  const auto bound = 2 * impl_->command_timeout();
-  detail::LaxFlusher& flusher = impl_->flusher();
-  if (!impl_->client_closed()) {
-    const auto reserve =
-        std::min<clock::duration>(bound / 2, std::chrono::microseconds(1) * flusher.slots().size());
-    const auto deadline = start + bound - reserve;
-    wait_until(
-        [&](OutcomeCallback<Done> done) {
-          flusher.flush(deadline - clock::now(), std::move(done));
-        },
-        deadline);
-  }
-  flusher.shut_down();
-  const detail::LaxFlusher::Pending pending = flusher.pending(start + bound);
-  if (pending.keys != 0) {
-    detail::log(LogLevel::error, "LaxCounter " + impl_->hash() + " destroyed with " +
-                                     (pending.complete ? "" : "at least ") +
-                                     detail::to_decimal(pending.total) + " undelivered over " +
-                                     std::to_string(pending.keys) + " keys");
-  }
-  flusher.release(std::move(impl_));
+  impl_->flusher().drain(2 * impl_->command_timeout(), "LaxCounter " + impl_->hash());
+  impl_->flusher().release(std::move(impl_));
 }
 
 void LaxCounter::flush() {

@@ -14,6 +14,16 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+// Waits for `start(callback)` until `deadline`; false when it did not
+// report by then (it may still do so later, harmlessly).
+template <class Start>
+bool wait_until(Start&& start, std::chrono::steady_clock::time_point deadline) {
+  auto reported = std::make_shared<std::promise<void>>();
+  auto future = reported->get_future();
+  start(OutcomeCallback<Done>([reported](Outcome<Done>) { reported->set_value(); }));
+  return future.wait_until(deadline) == std::future_status::ready;
+}
+
 Error overflow_error(const LaxSlot& slot) {
   return Error(Errc::overflow, "the local value of key '" + printable(*slot.key) +
                                    "' would leave the int64 range; nothing was buffered");
@@ -463,6 +473,28 @@ void LaxFlusher::shut_down() {
     stopped.set_value();
   });
   wait.wait();
+}
+
+// The flush gets what is left of `bound` after a reserve for the report (a
+// walk of the slots, about 1 us each when they are out of cache) and is
+// abandoned when that runs out (chunks in flight still settle); the walk
+// stops at the bound too.
+void LaxFlusher::drain(clock::duration bound, const std::string& what) {
+  const auto start = clock::now();
+  if (!connection_->closed()) {
+    const auto reserve =
+        std::min<clock::duration>(bound / 2, std::chrono::microseconds(1) * slots_.size());
+    const auto deadline = start + bound - reserve;
+    wait_until([&](OutcomeCallback<Done> done) { flush(deadline - clock::now(), std::move(done)); },
+               deadline);
+  }
+  shut_down();
+  const Pending undelivered = pending(start + bound);
+  if (undelivered.keys != 0) {
+    log(LogLevel::error, what + " destroyed with " + (undelivered.complete ? "" : "at least ") +
+                             to_decimal(undelivered.total) + " undelivered over " +
+                             std::to_string(undelivered.keys) + " keys");
+  }
 }
 
 }  // namespace distkit::detail

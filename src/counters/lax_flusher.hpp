@@ -76,6 +76,12 @@ class LaxFlushLayout {
   virtual const std::string& name() const = 0;
 };
 
+// Decodes the reply of a chunk script that answers as lax_flush.lua does:
+// {"applied", i...} (the 1-based indexes of set-aside deltas), {"duplicate"}
+// or {"gap"}. Throws Error for an error reply (naming `name`) or any other.
+LaxFlushLayout::ChunkReply decode_chunk_reply(const Reply& reply, std::size_t size,
+                                              const std::string& name);
+
 // The buffer, the flusher and the lane of a buffered counter.
 //
 // Buffer (any thread): one LaxSlot per key in a LaxSlotMap. add()/add_if()
@@ -167,6 +173,11 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   // Stops the flusher: no more chunks are sent or retried and queued jobs
   // fail with Errc::closed. Blocks until the strand has done so.
   void shut_down();
+
+  // An owner's destructor: flushes what is pending (unless the client is
+  // closed), shuts down and logs what stayed undelivered, naming the
+  // counter `what`; all within `bound`. Call release() afterwards.
+  void drain(clock::duration bound, const std::string& what);
 
   // ---- Strand only ----
 

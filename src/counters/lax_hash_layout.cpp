@@ -23,17 +23,18 @@ Request LaxHashLayout::chunk_request(std::uint64_t seq, bool oldest,
   return builder.build();
 }
 
-LaxFlushLayout::ChunkReply LaxHashLayout::chunk_reply(const Reply& reply, std::size_t size) const {
-  throw_if_error(reply, hash_, {});
+LaxFlushLayout::ChunkReply decode_chunk_reply(const Reply& reply, std::size_t size,
+                                              const std::string& name) {
+  throw_if_error(reply, name, {});
   if (reply.kind != Reply::Kind::array || reply.elements.empty()) {
     unexpected_reply("a flush outcome");
   }
   const std::string& outcome = reply.elements.front().text;
-  ChunkReply decoded;
+  LaxFlushLayout::ChunkReply decoded;
   if (outcome == "duplicate") {
-    decoded.outcome = Outcome::duplicate;
+    decoded.outcome = LaxFlushLayout::Outcome::duplicate;
   } else if (outcome == "gap") {
-    decoded.outcome = Outcome::gap;
+    decoded.outcome = LaxFlushLayout::Outcome::gap;
   } else if (outcome != "applied") {
     unexpected_reply("a flush outcome");
   }
@@ -46,6 +47,10 @@ LaxFlushLayout::ChunkReply LaxHashLayout::chunk_reply(const Reply& reply, std::s
     decoded.set_aside.push_back(static_cast<std::size_t>(index.integer - 1));
   }
   return decoded;
+}
+
+LaxFlushLayout::ChunkReply LaxHashLayout::chunk_reply(const Reply& reply, std::size_t size) const {
+  return decode_chunk_reply(reply, size, hash_);
 }
 
 }  // namespace distkit::detail

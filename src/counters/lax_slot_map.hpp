@@ -32,6 +32,9 @@ struct LaxSlot : LaxDirtyNode {
   // steady_clock nanoseconds of the Redis read `base` came from.
   std::atomic<std::int64_t> fetched_at{0};
   std::atomic<std::int64_t> base{0};
+  // Free for the owning counter: LaxInstanceAwareCounter keeps the other
+  // instances' share of the key here (cumulative - slice, as last read).
+  std::atomic<std::int64_t> others{0};
   std::int64_t unacked = 0;
   std::atomic<std::uint8_t> state{cold};
   // Set while the slot is in the flusher's dirty queue.

@@ -21,4 +21,5 @@ extern const std::string_view instance_common;
 extern const std::string_view instance_update;
 extern const std::string_view instance_clear;
 extern const std::string_view instance_clear_on_instance;
+extern const std::string_view instance_lax_flush;
 }  // namespace distkit::detail::lua

@@ -125,4 +125,23 @@ OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_exe
   };
 }
 
+// Runs a blocking call on `connection`: throws `closed` at once when the
+// connection was closed, else waits as wait_for.
+template <class T, class Start>
+T wait_unless_closed(const Connection& connection, const Error& closed, Start&& start) {
+  if (connection.closed()) throw closed;
+  return wait_for<T>(std::forward<Start>(start));
+}
+
+// The callback completing an async call's handler (completion_for); empty
+// when `connection` was closed, the handler then having `closed` posted.
+template <class T, class Handler>
+OutcomeCallback<T> completion_unless_closed(Handler handler, const Connection& connection,
+                                            const Error& closed) {
+  auto done = completion_for<T>(std::move(handler), connection.executor());
+  if (!connection.closed()) return done;
+  done(Outcome<T>::failure(closed));
+  return {};
+}
+
 }  // namespace distkit::detail

@@ -86,6 +86,11 @@ const Script& instance_clear_on_instance_script() {
   return script;
 }
 
+const Script& instance_lax_flush_script() {
+  static const Script script = with_instance_common(lua::instance_lax_flush);
+  return script;
+}
+
 std::string_view lua_operator(CounterComparator::Kind kind) noexcept {
   using Kind = CounterComparator::Kind;
   switch (kind) {

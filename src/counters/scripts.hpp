@@ -28,6 +28,7 @@ const Script& lax_override_script();
 const Script& instance_update_script();
 const Script& instance_clear_script();
 const Script& instance_clear_on_instance_script();
+const Script& instance_lax_flush_script();
 
 // The scripts' spelling of a comparator: "eq", "ne", "lt", "gt", "le", "ge"
 // or "nil".

@@ -36,8 +36,19 @@ TEST(InstanceAwareCli, OperatorCommandsAndInstances) {
   EXPECT_EQ(distkit(prefix, {"--instance-aware", "del", "conns"}).output, "2 (this instance: 0)");
   EXPECT_EQ(distkit(prefix, {"--instance-aware", "clear"}).output, "cleared");
   EXPECT_EQ(redis_cli(redis_url(), {"KEYS", prefix + ":*"}), "");
-  EXPECT_EQ(distkit(prefix, {"--instance-aware", "--lax", "get", "conns"}).exit_code, 2)
-      << "the lax instance-aware counter is not implemented yet";
+}
+
+TEST(InstanceAwareCli, LaxCommandsFlushBeforeExit) {
+  const std::string prefix = unique_prefix().str();
+  EXPECT_EQ(distkit(prefix, {"--instance-aware", "--lax", "inc", "conns", "4"}).output,
+            "4 (this instance: 4)");
+  EXPECT_EQ(distkit(prefix, {"--instance-aware", "get", "conns"}).output, "4 (this instance: 0)")
+      << "the lax process flushed its increment before it exited";
+  EXPECT_EQ(distkit(prefix, {"--instance-aware", "--lax", "set", "conns", "9"}).output,
+            "9 (this instance: 9)");
+  EXPECT_EQ(distkit(prefix, {"--instance-aware", "--lax", "del", "conns"}).output,
+            "9 (this instance: 0)");
+  EXPECT_EQ(distkit(prefix, {"--instance-aware", "--lax", "clear"}).output, "cleared");
 }
 
 }  // namespace

@@ -95,6 +95,45 @@ expect "clear without B" "INSTANCES B" "$(clear)"
 expect "clear" "OK" "$(clear B)"
 expect "all gone" "" "$(r --scan --pattern "distkit-lua-instance-test:$$:*")"
 
+# --- the lax flush (instance_lax_flush): exactly-once chunks ----------------
+# flush <me> <seq> <oldest|next> <field delta>...: the reply on one line.
+flush() {
+  local me=$1 seq=$2 order=$3
+  shift 3
+  cli EVAL "$(source_of instance_lax_flush)" 7 "$C:epoch" "$C:instances" "$C:cumulative" \
+    "$C:keys" "$C:count:$me" "$C:flushed:$me" "$C:set_aside" "$me" "$seq" "$order" 60000 "$@" |
+    paste -sd' ' -
+}
+r HSET "$C:cumulative" f 10 >/dev/null
+expect "first chunk" "applied" "$(flush L 1 oldest f 5 g 2)"
+expect "slice, cumulative, keys" "5 15 2 2 1 1" "$(r HGET "$C:count:L" f) $(r HGET "$C:cumulative" f) \
+$(r HGET "$C:count:L" g) $(r HGET "$C:cumulative" g) $(r SISMEMBER "$C:keys" g) $(r GET "$C:flushed:L")"
+expect "record expires" "1" "$(($(r PTTL "$C:flushed:L") > 0))"
+expect "heartbeat" "1" "$(($(r ZSCORE "$C:instances" L) > 0))"
+expect "a retried chunk is a duplicate" "duplicate" "$(flush L 1 oldest f 5)"
+expect "a chunk after a missing one is a gap" "gap" "$(flush L 3 next f 1)"
+expect "nothing written twice" "5 15" "$(r HGET "$C:count:L" f) $(r HGET "$C:cumulative" f)"
+expect "the next chunk" "applied" "$(flush L 2 next f 1)"
+expect "beyond 2^53, exact" "applied" "$(flush L 3 next f 9007199254740993)"
+expect "exact sums" "9007199254740999 9007199254741009" \
+  "$(r HGET "$C:count:L" f) $(r HGET "$C:cumulative" f)"
+r HSET "$C:cumulative" h $MAX >/dev/null
+r HSET "$C:cumulative" bad x >/dev/null
+expect "overflow and a non-integer are set aside, the rest applies" "applied (integer) 1 (integer) 2" \
+  "$(flush L 4 next h 1 bad 2 g 1)"
+expect "set aside" "1 h 2 bad" "$(r LRANGE "$C:set_aside" 0 -1 | paste -sd' ' -)"
+expect "no slice took them" "0 0 $MAX 3" \
+  "$(r HEXISTS "$C:count:L" h) $(r HEXISTS "$C:count:L" bad) $(r HGET "$C:cumulative" h) \
+$(r HGET "$C:count:L" g)"
+r SET "$C:flushed:W" x >/dev/null
+r HSET "$C:count:W" f 1 >/dev/null
+r DEL "$C:count:W" >/dev/null
+r SET "$C:count:W" str >/dev/null
+expect "a wrong-type hash fails before any write" "1" \
+  "$(flush W 1 oldest f 1 | grep -c WRONGTYPE)"
+r DEL "$C:flushed:W" "$C:count:W" "$C:flushed:L" "$C:set_aside" >/dev/null
+r DEL "$C:cumulative" "$C:keys" "$C:count:L" "$C:instances" "$C:epoch" >/dev/null
+
 if ((failures)); then
   echo "$failures of $checks instance script checks failed"
   exit 1

@@ -18,13 +18,11 @@ namespace distkit::tools {
 namespace {
 
 std::shared_ptr<InstanceAwareCounter> instance_counter(const GlobalOptions& options) {
-  if (options.lax) {
-    throw Error(Errc::invalid_argument,
-                "--instance-aware --lax: the lax instance-aware counter is not implemented yet");
-  }
-  const RedisKey prefix = prefix_option(options.prefix);
-  return StrictInstanceAwareCounter::create(
-      InstanceAwareCounterOptions(prefix, Client::connect(operator_client_options(options))));
+  InstanceAwareCounterOptions counter_options(prefix_option(options.prefix),
+                                              Client::connect(operator_client_options(options)));
+  // The lax counter's destructor flushes what the command buffered.
+  if (options.lax) return LaxInstanceAwareCounter::create(counter_options);
+  return StrictInstanceAwareCounter::create(counter_options);
 }
 
 InstanceCount apply(InstanceAwareCounter& counter, std::string_view command, const RedisKey& key,

@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
                  "redis-server)");
   app.add_option("--prefix", options.prefix, "counter prefix: 1-255 bytes, no ':'")
       ->capture_default_str();
-  app.add_flag("--lax", options.lax, "address the LaxCounter (<prefix>:lax_counter)");
+  app.add_flag("--lax", options.lax,
+               "address the LaxCounter (<prefix>:lax_counter); with --instance-aware, a "
+               "LaxInstanceAwareCounter");
   app.add_flag("--json", options.json, "print one JSON object on stdout");
   app.add_flag("--instance-aware", options.instance_aware,
                "address the StrictInstanceAwareCounter (<prefix>:instance_aware_counter)");

@@ -25,15 +25,6 @@ std::string_view mode_name(Mode mode) noexcept {
   return "get";
 }
 
-// KEYS[1..5] of every instance script.
-void add_common_keys(RequestBuilder& builder, const Layout& layout, const std::string& me) {
-  builder.arg(layout.epoch)
-      .arg(layout.instances)
-      .arg(layout.cumulative)
-      .arg(layout.keys)
-      .arg(layout.count(me));
-}
-
 std::vector<RedisKey> keys_of(const Call& call) {
   std::vector<RedisKey> keys;
   keys.reserve(call.entries.size());
@@ -65,6 +56,14 @@ bool retry_verdict(const Reply& reply, Verdict& verdict) {
 }
 
 }  // namespace
+
+void add_common_keys(RequestBuilder& builder, const Layout& layout, const std::string& me) {
+  builder.arg(layout.epoch)
+      .arg(layout.instances)
+      .arg(layout.cumulative)
+      .arg(layout.keys)
+      .arg(layout.count(me));
+}
 
 Layout::Layout(const RedisKey& prefix)
     : epoch(prefix.str() + ":instance_aware_counter:epoch"),

@@ -29,6 +29,10 @@ struct Layout {
   std::string base_;
 };
 
+// Adds KEYS[1..5] of every instance script (see instance_common.lua): the
+// four shared keys, then instance `me`'s count hash.
+void add_common_keys(RequestBuilder& builder, const Layout& layout, const std::string& me);
+
 // One entry of a call to the update script (instance_update.lua).
 enum class Mode { get, inc, set, set_on_instance, del, del_on_instance };
 

@@ -1,0 +1,540 @@
+// LaxInstanceAwareCounter's public methods and its buffered increments; the
+// buffer and the flusher are LaxFlusher's (with LaxInstanceLayout), reads
+// are in lax_instance_reads.cpp, immediate calls are the strict counter's.
+#include "distkit/lax_instance_aware_counter.hpp"
+
+#include <limits>
+
+#include "client/client_access.hpp"
+#include "counters/instance_aware/lax_instance_impl.hpp"
+#include "counters/instance_aware/lax_instance_layout.hpp"
+
+namespace distkit {
+namespace {
+
+using boost::system::error_code;
+using detail::Done;
+using detail::int128;
+using detail::LaxSlot;
+using detail::Outcome;
+using detail::OutcomeCallback;
+using detail::instance_aware::LaxIncrement;
+using Results = std::vector<InstanceUpdateResult>;
+using Strict = StrictInstanceAwareCounter;
+
+// Adapts a callback of one result type to the type an operation produces.
+template <class From, class To, class Transform>
+OutcomeCallback<From> mapped(OutcomeCallback<To> done, Transform transform) {
+  return [done = std::move(done), transform](Outcome<From> outcome) mutable {
+    if (outcome.error) return done({outcome.error, std::move(outcome.message), To{}});
+    done({{}, {}, transform(std::move(outcome.value))});
+  };
+}
+
+InstanceCount first_count(Results results) {
+  return results.front().value;
+}
+InstanceUpdateResult first_result(Results results) {
+  return results.front();
+}
+std::vector<InstanceCount> values_of(Results results) {
+  std::vector<InstanceCount> values;
+  values.reserve(results.size());
+  for (const InstanceUpdateResult& result : results) values.push_back(result.value);
+  return values;
+}
+Results as_is(Results results) {
+  return results;
+}
+
+InstanceCount pair_of(const InstanceCount& count) {
+  return count;
+}
+InstanceCount pair_of(const InstanceUpdateResult& result) {
+  return result.value;
+}
+
+// ---- Operations: op(impl, done) starts a call; a method's blocking and
+// async forms run the same operation. ----
+
+template <class T, class Transform>
+auto buffered(std::vector<LaxIncrement> updates, Transform transform) {
+  return [updates = std::move(updates), transform](auto& impl, OutcomeCallback<T> done) mutable {
+    impl.increments(std::move(updates), mapped<Results, T>(std::move(done), transform));
+  };
+}
+
+template <class T>
+auto buffered_one(RedisKey key, CounterComparator cmp, int128 delta, T (*transform)(Results)) {
+  std::vector<LaxIncrement> updates;
+  updates.push_back({std::move(key), cmp, delta});
+  return buffered<T>(std::move(updates), transform);
+}
+
+std::vector<LaxIncrement> increments_of(std::span<const KeyCount> updates) {
+  std::vector<LaxIncrement> increments;
+  increments.reserve(updates.size());
+  for (const KeyCount& update : updates) {
+    increments.push_back({update.key, CounterComparator::nil(), update.count});
+  }
+  return increments;
+}
+
+std::vector<LaxIncrement> increments_of(std::span<const ConditionalUpdate> updates) {
+  std::vector<LaxIncrement> increments;
+  increments.reserve(updates.size());
+  for (const ConditionalUpdate& update : updates) {
+    increments.push_back({update.key, update.comparator, update.count});
+  }
+  return increments;
+}
+
+auto reading(std::vector<RedisKey> keys) {
+  return [keys = std::move(keys)](auto& impl, OutcomeCallback<std::vector<InstanceCount>> done) {
+    impl.read(keys, std::move(done));
+  };
+}
+
+auto reading_one(RedisKey key) {
+  return [key = std::move(key)](auto& impl, OutcomeCallback<InstanceCount> done) {
+    impl.read({&key, 1},
+              mapped<std::vector<InstanceCount>, InstanceCount>(
+                  std::move(done), [](std::vector<InstanceCount> all) { return all.front(); }));
+  };
+}
+
+template <class T, class Start, class Settle>
+auto immediate(Start start, Settle settle) {
+  return
+      [start = std::move(start), settle = std::move(settle)](auto& impl, OutcomeCallback<T> done) {
+        impl.template immediate<T>(start, settle, std::move(done));
+      };
+}
+
+// The key's pair after the call is the call's value.
+auto settle_value(RedisKey key) {
+  return [key = std::move(key)](auto& impl, const auto& value) {
+    impl.settle_key(key.str(), pair_of(value));
+  };
+}
+
+// Batches: the pair after each entry, in order (the last one of a key wins).
+auto settle_values(std::vector<RedisKey> keys) {
+  return [keys = std::move(keys)](auto& impl, const auto& values) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+      impl.settle_key(keys[i].str(), pair_of(values[i]));
+  };
+}
+
+template <class Updates>
+std::vector<RedisKey> keys_of(const Updates& updates) {
+  std::vector<RedisKey> keys;
+  keys.reserve(updates.size());
+  for (const auto& update : updates) keys.push_back(update.key);
+  return keys;
+}
+
+auto set_op(RedisKey key, std::int64_t count) {
+  return immediate<InstanceCount>(
+      [key, count](Strict& strict, auto handler) {
+        strict.async_set(key, count, std::move(handler));
+      },
+      settle_value(key));
+}
+auto set_on_instance_op(RedisKey key, std::int64_t count) {
+  return immediate<InstanceCount>(
+      [key, count](Strict& strict, auto handler) {
+        strict.async_set_on_instance(key, count, std::move(handler));
+      },
+      settle_value(key));
+}
+// del returns what the key had; afterwards it has nothing.
+auto del_op(RedisKey key) {
+  return immediate<InstanceCount>(
+      [key](Strict& strict, auto handler) { strict.async_del(key, std::move(handler)); },
+      [key](auto& impl, const InstanceCount&) {
+        impl.settle_key(key.str(), {0, 0});
+      });
+}
+// del_on_instance returns {cumulative after, slice removed}.
+auto del_on_instance_op(RedisKey key) {
+  return immediate<InstanceCount>(
+      [key](Strict& strict, auto handler) {
+        strict.async_del_on_instance(key, std::move(handler));
+      },
+      [key](auto& impl, const InstanceCount& value) {
+        impl.settle_key(key.str(), {value.cumulative, 0});
+      });
+}
+auto clear_op(bool on_instance) {
+  return immediate<Done>(
+      [on_instance](Strict& strict, auto handler) {
+        auto done = [handler = std::move(handler)](error_code error) mutable {
+          handler(error, Done{});
+        };
+        if (on_instance) return strict.async_clear_on_instance(std::move(done));
+        strict.async_clear(std::move(done));
+      },
+      [on_instance](auto& impl, const Done&) {
+        impl.settle_all(on_instance);
+        if (!on_instance) impl.forget_flush_state();
+      });
+}
+auto set_if_op(RedisKey key, CounterComparator cmp, std::int64_t count, bool on_instance) {
+  return immediate<InstanceUpdateResult>(
+      [key, cmp, count, on_instance](Strict& strict, auto handler) {
+        if (on_instance)
+          return strict.async_set_on_instance_if(key, cmp, count, std::move(handler));
+        strict.async_set_if(key, cmp, count, std::move(handler));
+      },
+      settle_value(key));
+}
+auto set_all_op(std::vector<KeyCount> updates, bool on_instance) {
+  auto keys = keys_of(updates);
+  return immediate<std::vector<InstanceCount>>(
+      [updates = std::move(updates), on_instance](Strict& strict, auto handler) {
+        if (on_instance) return strict.async_set_all_on_instance(updates, std::move(handler));
+        strict.async_set_all(updates, std::move(handler));
+      },
+      settle_values(std::move(keys)));
+}
+auto set_all_if_op(std::vector<ConditionalUpdate> updates, bool on_instance) {
+  auto keys = keys_of(updates);
+  return immediate<Results>(
+      [updates = std::move(updates), on_instance](Strict& strict, auto handler) {
+        if (on_instance) return strict.async_set_all_on_instance_if(updates, std::move(handler));
+        strict.async_set_all_if(updates, std::move(handler));
+      },
+      settle_values(std::move(keys)));
+}
+
+template <class T, class Impl, class Op>
+T run_blocking(Impl& impl, Op op) {
+  return impl.template blocking<T>([&](OutcomeCallback<T> done) { op(impl, std::move(done)); });
+}
+
+template <class T, class Impl, class Op, class Handler>
+void run_async(Impl& impl, Op op, Handler handler) {
+  if (auto done = impl.template completion<T>(std::move(handler))) op(impl, std::move(done));
+}
+
+// An empty batch returns at once, without Redis.
+template <class T, class Impl, class Op, class Batch>
+std::vector<T> run_batch(Impl& impl, const Batch& batch, Op op) {
+  if (batch.empty()) return {};
+  return run_blocking<std::vector<T>>(impl, std::move(op));
+}
+
+template <class T, class Impl, class Op, class Batch, class Handler>
+void run_async_batch(Impl& impl, const Batch& batch, Op op, Handler handler) {
+  if (batch.empty()) {
+    return detail::completion_for<std::vector<T>>(std::move(handler), impl.executor())({});
+  }
+  run_async<std::vector<T>>(impl, std::move(op), std::move(handler));
+}
+
+int128 negated(std::int64_t count) {
+  return -int128{count};
+}
+
+}  // namespace
+
+// ---- Impl: construction and buffered increments ----
+
+Error LaxInstanceAwareCounter::Impl::closed_error() {
+  return Error(Errc::closed, "the client of this LaxInstanceAwareCounter was closed");
+}
+
+LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
+                                    StrictInstanceAwareCounter& strict)
+    : strict_(strict),
+      name_(detail::instance_aware::Layout(options.prefix).cumulative),
+      record_(detail::instance_aware::lax_record_key(options.prefix, strict.instance_id())),
+      set_aside_(detail::instance_aware::lax_set_aside_key(options.prefix)),
+      flusher_(std::make_shared<detail::LaxFlusher>(
+          detail::ClientAccess::connection(*options.client), options.allowed_lag,
+          std::make_unique<detail::instance_aware::LaxInstanceLayout>(options.prefix,
+                                                                      strict.instance_id()))) {}
+
+Error LaxInstanceAwareCounter::Impl::overflow_error(const LaxSlot& slot) const {
+  return Error(Errc::overflow, "key '" + detail::printable(*slot.key) + "' of " + name_ +
+                                   " would leave the int64 range; nothing was buffered");
+}
+
+InstanceCount LaxInstanceAwareCounter::Impl::add(LaxSlot& slot, std::int64_t step) {
+  const std::int64_t others = slot.others.load(std::memory_order_relaxed);
+  std::int64_t current = slot.view.load(std::memory_order_relaxed);
+  std::int64_t next = 0, cumulative = 0;
+  do {
+    if (__builtin_add_overflow(current, step, &next) ||
+        __builtin_add_overflow(others, next, &cumulative)) {
+      throw overflow_error(slot);
+    }
+  } while (!slot.view.compare_exchange_weak(current, next, std::memory_order_acq_rel,
+                                            std::memory_order_relaxed));
+  if (step != 0) flusher_->mark_dirty(slot);
+  return {cumulative, next};
+}
+
+InstanceUpdateResult LaxInstanceAwareCounter::Impl::add_if(LaxSlot& slot, CounterComparator cmp,
+                                                           int128 delta) {
+  const int128 others = slot.others.load(std::memory_order_relaxed);
+  std::int64_t current = slot.view.load(std::memory_order_relaxed);
+  std::int64_t next = 0;
+  do {
+    if (cmp.kind() != CounterComparator::Kind::nil &&
+        !cmp.matches(detail::LaxFlusher::saturate(others + current))) {
+      const InstanceCount now{detail::LaxFlusher::saturate(others + current), current};
+      return {now, now, false};
+    }
+    const int128 sum = current + delta;
+    if (!detail::fits_int64(sum) || !detail::fits_int64(others + sum)) throw overflow_error(slot);
+    next = static_cast<std::int64_t>(sum);
+  } while (!slot.view.compare_exchange_weak(current, next, std::memory_order_acq_rel,
+                                            std::memory_order_relaxed));
+  if (delta != 0) flusher_->mark_dirty(slot);
+  return {{static_cast<std::int64_t>(others + next), next},
+          {detail::LaxFlusher::saturate(others + current), current},
+          true};
+}
+
+void LaxInstanceAwareCounter::Impl::increments(std::vector<LaxIncrement> updates,
+                                               Callback<Results> done) {
+  std::vector<LaxSlot*> slots;
+  slots.reserve(updates.size());
+  for (const auto& update : updates) {
+    slots.push_back(flusher_->slots().find_or_create(update.key.str()));
+  }
+  auto apply = [self = shared_from_this(), slots, updates = std::move(updates),
+                done = std::move(done)](Outcome<Done> warm) mutable {
+    if (warm.error) return done({warm.error, std::move(warm.message), {}});
+    Results results;
+    results.reserve(updates.size());
+    try {
+      for (std::size_t i = 0; i < updates.size(); ++i) {
+        results.push_back(self->add_if(*slots[i], updates[i].cmp, updates[i].delta));
+      }
+    } catch (const Error& e) {
+      // All or none: take back what this call added.
+      for (std::size_t i = results.size(); i-- > 0;) {
+        if (results[i].applied) self->flusher_->take_back(*slots[i], updates[i].delta);
+      }
+      return done(Outcome<Results>::failure(e));
+    }
+    done({{}, {}, std::move(results)});
+  };
+  warm(std::move(slots), std::move(apply));
+}
+
+void LaxInstanceAwareCounter::Impl::forget_flush_state() {
+  detail::RequestBuilder builder("DEL");
+  builder.arg(record_).arg(set_aside_);
+  flusher_->execute(builder.build(), [](error_code, detail::Reply) {});
+}
+
+// ---- Public methods ----
+
+std::shared_ptr<LaxInstanceAwareCounter> LaxInstanceAwareCounter::create(
+    InstanceAwareCounterOptions options) {
+  if (options.allowed_lag <= std::chrono::milliseconds::zero()) {
+    throw Error(Errc::invalid_argument,
+                "InstanceAwareCounterOptions::allowed_lag must be positive");
+  }
+  auto strict = StrictInstanceAwareCounter::create(options);  // checks the other options
+  auto impl = std::make_shared<Impl>(options, *strict);
+  return std::shared_ptr<LaxInstanceAwareCounter>(
+      new LaxInstanceAwareCounter(std::move(strict), std::move(impl)));
+}
+
+LaxInstanceAwareCounter::LaxInstanceAwareCounter(std::shared_ptr<StrictInstanceAwareCounter> strict,
+                                                 std::shared_ptr<Impl> impl)
+    : strict_(std::move(strict)), impl_(std::move(impl)) {}
+
+// Drains within 2 x command_timeout (see LaxFlusher::drain); the slots are
+// freed afterwards in steps on the client's executor. No lane job runs
+// after drain(), so the strict counter may go.
+LaxInstanceAwareCounter::~LaxInstanceAwareCounter() {
+  impl_->flusher().drain(2 * impl_->command_timeout(), "LaxInstanceAwareCounter " + impl_->name());
+  impl_->flusher().release(std::move(impl_));
+}
+
+void LaxInstanceAwareCounter::flush() {
+  impl_->blocking<Done>([&](OutcomeCallback<Done> done) {
+    impl_->flusher().flush(impl_->command_timeout(), std::move(done));
+  });
+}
+
+const std::string& LaxInstanceAwareCounter::instance_id() const noexcept {
+  return strict_->instance_id();
+}
+
+InstanceCount LaxInstanceAwareCounter::inc(const RedisKey& key, std::int64_t count) {
+  if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->add(*slot, count);
+  return run_blocking<InstanceCount>(
+      *impl_, buffered_one(key, CounterComparator::nil(), count, first_count));
+}
+InstanceCount LaxInstanceAwareCounter::dec(const RedisKey& key, std::int64_t count) {
+  if (LaxSlot* slot = impl_->warm_slot(key)) {
+    if (count != std::numeric_limits<std::int64_t>::min()) return impl_->add(*slot, -count);
+  }
+  return run_blocking<InstanceCount>(
+      *impl_, buffered_one(key, CounterComparator::nil(), negated(count), first_count));
+}
+InstanceUpdateResult LaxInstanceAwareCounter::inc_if(const RedisKey& key, CounterComparator cmp,
+                                                     std::int64_t count) {
+  if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->add_if(*slot, cmp, count);
+  return run_blocking<InstanceUpdateResult>(*impl_, buffered_one(key, cmp, count, first_result));
+}
+InstanceCount LaxInstanceAwareCounter::get(const RedisKey& key) {
+  return run_blocking<InstanceCount>(*impl_, reading_one(key));
+}
+InstanceCount LaxInstanceAwareCounter::set(const RedisKey& key, std::int64_t count) {
+  return run_blocking<InstanceCount>(*impl_, set_op(key, count));
+}
+InstanceCount LaxInstanceAwareCounter::set_on_instance(const RedisKey& key, std::int64_t count) {
+  return run_blocking<InstanceCount>(*impl_, set_on_instance_op(key, count));
+}
+InstanceCount LaxInstanceAwareCounter::del(const RedisKey& key) {
+  return run_blocking<InstanceCount>(*impl_, del_op(key));
+}
+InstanceCount LaxInstanceAwareCounter::del_on_instance(const RedisKey& key) {
+  return run_blocking<InstanceCount>(*impl_, del_on_instance_op(key));
+}
+void LaxInstanceAwareCounter::clear() {
+  run_blocking<Done>(*impl_, clear_op(false));
+}
+void LaxInstanceAwareCounter::clear_on_instance() {
+  run_blocking<Done>(*impl_, clear_op(true));
+}
+InstanceUpdateResult LaxInstanceAwareCounter::set_if(const RedisKey& key, CounterComparator cmp,
+                                                     std::int64_t count) {
+  return run_blocking<InstanceUpdateResult>(*impl_, set_if_op(key, cmp, count, false));
+}
+InstanceUpdateResult LaxInstanceAwareCounter::set_on_instance_if(const RedisKey& key,
+                                                                 CounterComparator cmp,
+                                                                 std::int64_t count) {
+  return run_blocking<InstanceUpdateResult>(*impl_, set_if_op(key, cmp, count, true));
+}
+std::vector<InstanceCount> LaxInstanceAwareCounter::get_all(std::span<const RedisKey> keys) {
+  return run_batch<InstanceCount>(*impl_, keys, reading({keys.begin(), keys.end()}));
+}
+std::vector<InstanceCount> LaxInstanceAwareCounter::inc_all(std::span<const KeyCount> updates) {
+  return run_batch<InstanceCount>(
+      *impl_, updates, buffered<std::vector<InstanceCount>>(increments_of(updates), values_of));
+}
+std::vector<InstanceCount> LaxInstanceAwareCounter::set_all(std::span<const KeyCount> updates) {
+  return run_batch<InstanceCount>(*impl_, updates,
+                                  set_all_op({updates.begin(), updates.end()}, false));
+}
+std::vector<InstanceCount> LaxInstanceAwareCounter::set_all_on_instance(
+    std::span<const KeyCount> updates) {
+  return run_batch<InstanceCount>(*impl_, updates,
+                                  set_all_op({updates.begin(), updates.end()}, true));
+}
+std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::inc_all_if(
+    std::span<const ConditionalUpdate> updates) {
+  return run_batch<InstanceUpdateResult>(*impl_, updates,
+                                         buffered<Results>(increments_of(updates), as_is));
+}
+std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::set_all_if(
+    std::span<const ConditionalUpdate> updates) {
+  return run_batch<InstanceUpdateResult>(*impl_, updates,
+                                         set_all_if_op({updates.begin(), updates.end()}, false));
+}
+std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::set_all_on_instance_if(
+    std::span<const ConditionalUpdate> updates) {
+  return run_batch<InstanceUpdateResult>(*impl_, updates,
+                                         set_all_if_op({updates.begin(), updates.end()}, true));
+}
+
+// The async forms: a closed client fails at once; every completion is
+// posted to the handler's executor, never run inside the call.
+void LaxInstanceAwareCounter::initiate_inc(RedisKey key, std::int64_t count,
+                                           Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(
+      *impl_, buffered_one(std::move(key), CounterComparator::nil(), count, first_count),
+      std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_dec(RedisKey key, std::int64_t count,
+                                           Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(
+      *impl_, buffered_one(std::move(key), CounterComparator::nil(), negated(count), first_count),
+      std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_get(RedisKey key, Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(*impl_, reading_one(std::move(key)), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set(RedisKey key, std::int64_t count,
+                                           Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(*impl_, set_op(std::move(key), count), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_on_instance(RedisKey key, std::int64_t count,
+                                                       Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(*impl_, set_on_instance_op(std::move(key), count), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_del(RedisKey key, Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(*impl_, del_op(std::move(key)), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_del_on_instance(RedisKey key,
+                                                       Handler<InstanceCount> handler) {
+  run_async<InstanceCount>(*impl_, del_on_instance_op(std::move(key)), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_clear(ClearHandler handler) {
+  run_async<Done>(*impl_, clear_op(false), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_clear_on_instance(ClearHandler handler) {
+  run_async<Done>(*impl_, clear_op(true), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_inc_if(RedisKey key, CounterComparator cmp,
+                                              std::int64_t count,
+                                              Handler<InstanceUpdateResult> handler) {
+  run_async<InstanceUpdateResult>(*impl_, buffered_one(std::move(key), cmp, count, first_result),
+                                  std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_if(RedisKey key, CounterComparator cmp,
+                                              std::int64_t count,
+                                              Handler<InstanceUpdateResult> handler) {
+  run_async<InstanceUpdateResult>(*impl_, set_if_op(std::move(key), cmp, count, false),
+                                  std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_on_instance_if(RedisKey key, CounterComparator cmp,
+                                                          std::int64_t count,
+                                                          Handler<InstanceUpdateResult> handler) {
+  run_async<InstanceUpdateResult>(*impl_, set_if_op(std::move(key), cmp, count, true),
+                                  std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_get_all(std::vector<RedisKey> keys,
+                                               Handler<std::vector<InstanceCount>> handler) {
+  run_async_batch<InstanceCount>(*impl_, keys, reading(keys), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_inc_all(std::vector<KeyCount> updates,
+                                               Handler<std::vector<InstanceCount>> handler) {
+  run_async_batch<InstanceCount>(
+      *impl_, updates, buffered<std::vector<InstanceCount>>(increments_of(updates), values_of),
+      std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_all(std::vector<KeyCount> updates,
+                                               Handler<std::vector<InstanceCount>> handler) {
+  run_async_batch<InstanceCount>(*impl_, updates, set_all_op(updates, false), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_all_on_instance(
+    std::vector<KeyCount> updates, Handler<std::vector<InstanceCount>> handler) {
+  run_async_batch<InstanceCount>(*impl_, updates, set_all_op(updates, true), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_inc_all_if(
+    std::vector<ConditionalUpdate> updates, Handler<std::vector<InstanceUpdateResult>> handler) {
+  run_async_batch<InstanceUpdateResult>(
+      *impl_, updates, buffered<Results>(increments_of(updates), as_is), std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_all_if(
+    std::vector<ConditionalUpdate> updates, Handler<std::vector<InstanceUpdateResult>> handler) {
+  run_async_batch<InstanceUpdateResult>(*impl_, updates, set_all_if_op(updates, false),
+                                        std::move(handler));
+}
+void LaxInstanceAwareCounter::initiate_set_all_on_instance_if(
+    std::vector<ConditionalUpdate> updates, Handler<std::vector<InstanceUpdateResult>> handler) {
+  run_async_batch<InstanceUpdateResult>(*impl_, updates, set_all_if_op(updates, true),
+                                        std::move(handler));
+}
+
+}  // namespace distkit
