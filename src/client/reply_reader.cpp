@@ -3,6 +3,8 @@
 #include <hiredis/read.h>
 #include <hiredis/sds.h>
 
+#include <algorithm>
+
 #include "distkit/error.hpp"
 
 namespace distkit::detail {
@@ -10,14 +12,23 @@ namespace {
 
 constexpr std::size_t kept_buffer_capacity = 1 << 20;
 
+// An array reserves room for at most this many elements up front: the count
+// is the server's word, and "*999999999" must not allocate gigabytes before
+// a single element has arrived.
+constexpr std::size_t max_reserved_elements = 4096;
+
 // hiredis hands every callback the task being parsed; a nested element is
-// stored straight into its parent's pre-sized element vector so the tree is
-// built without copies. Only the root is heap-allocated (and freed by us or
-// by freeObject when hiredis discards a partial reply).
+// stored straight into its parent's element vector so the tree is built
+// without copies. Elements arrive in index order, and the vector grows only
+// when the next sibling arrives, after every earlier sibling (and the
+// pointer hiredis kept to it) is complete. Only the root is heap-allocated
+// (and freed by us or by freeObject when hiredis discards a partial reply).
 Reply* place(const redisReadTask* task, Reply value) {
   if (task->parent != nullptr) {
     auto* parent = static_cast<Reply*>(task->parent->obj);
-    Reply& slot = parent->elements[static_cast<std::size_t>(task->idx)];
+    const auto index = static_cast<std::size_t>(task->idx);
+    if (parent->elements.size() <= index) parent->elements.resize(index + 1);
+    Reply& slot = parent->elements[index];
     slot = std::move(value);
     return &slot;
   }
@@ -44,7 +55,7 @@ void* create_string(const redisReadTask* task, char* data, size_t length) {
 void* create_array(const redisReadTask* task, int elements) {
   Reply reply;
   reply.kind = Reply::Kind::array;
-  reply.elements.resize(static_cast<std::size_t>(elements));
+  reply.elements.reserve(std::min(static_cast<std::size_t>(elements), max_reserved_elements));
   return place(task, std::move(reply));
 }
 

@@ -76,5 +76,28 @@ TEST(ReplyReader, LetsGoOfABufferGrownByALargeReply) {
   EXPECT_EQ(reader.next()->text, "OK");
 }
 
+TEST(ReplyReader, ADeclaredArraySizeIsNotAllocatedUpFront) {
+  // A server (or whatever listens on the port) may declare any count; the
+  // reader must not size memory from it before the elements arrive.
+  ReplyReader reader;
+  reader.feed("*999999999\r\n:1\r\n*2\r\n:2\r\n");
+  EXPECT_FALSE(reader.next());
+}
+
+TEST(ReplyReader, NestedArraysGrowInPlace) {
+  ReplyReader reader;
+  std::string bytes = "*5000\r\n";
+  for (int i = 0; i < 5000; ++i) bytes += "*2\r\n:" + std::to_string(i) + "\r\n$1\r\nx\r\n";
+  reader.feed(bytes);
+  const auto reply = reader.next();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->elements.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_EQ(reply->elements[static_cast<std::size_t>(i)].elements.size(), 2u);
+    EXPECT_EQ(reply->elements[static_cast<std::size_t>(i)].elements[0].integer, i);
+    EXPECT_EQ(reply->elements[static_cast<std::size_t>(i)].elements[1].text, "x");
+  }
+}
+
 }  // namespace
 }  // namespace distkit::detail
