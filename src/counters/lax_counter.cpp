@@ -9,12 +9,27 @@
 
 #include "client/client_access.hpp"
 #include "core/log.hpp"
+#include "counters/batch_limit.hpp"
 #include "counters/lax_counter_impl.hpp"
 #include "counters/lax_hash_layout.hpp"
 #include "counters/scripts.hpp"
 
 namespace distkit {
 namespace {
+
+// Completes `done` with Errc::invalid_argument and returns true when the
+// batch exceeds max_batch_entries (nothing is buffered or sent then).
+template <class T>
+bool refused_batch(std::string_view operation, std::size_t entries,
+                   detail::OutcomeCallback<T>& done) {
+  try {
+    detail::check_batch_size(operation, entries);
+    return false;
+  } catch (const Error& e) {
+    done(detail::Outcome<T>::failure(e));
+    return true;
+  }
+}
 
 using detail::Done;
 using detail::int128;
@@ -225,6 +240,7 @@ std::int64_t LaxCounter::get(const RedisKey& key) {
 
 std::vector<std::int64_t> LaxCounter::get_all(std::span<const RedisKey> keys) {
   if (keys.empty()) return {};
+  detail::check_batch_size("get_all", keys.size());
   return impl_->blocking<std::vector<std::int64_t>>(
       [&](OutcomeCallback<std::vector<std::int64_t>> done) {
         impl_->read_values(impl_->slots_of(keys), std::move(done));
@@ -254,6 +270,7 @@ UpdateResult LaxCounter::set_if(const RedisKey& key, CounterComparator cmp, std:
 
 std::vector<std::int64_t> LaxCounter::inc_all(std::span<const KeyCount> updates) {
   if (updates.empty()) return {};
+  detail::check_batch_size("inc_all", updates.size());
   return impl_->blocking<std::vector<std::int64_t>>(
       [&](OutcomeCallback<std::vector<std::int64_t>> done) {
         impl_->inc_all_values(unconditional(updates), std::move(done));
@@ -262,6 +279,7 @@ std::vector<std::int64_t> LaxCounter::inc_all(std::span<const KeyCount> updates)
 
 std::vector<std::int64_t> LaxCounter::set_all(std::span<const KeyCount> updates) {
   if (updates.empty()) return {};
+  detail::check_batch_size("set_all", updates.size());
   return impl_->blocking<std::vector<std::int64_t>>(
       [&](OutcomeCallback<std::vector<std::int64_t>> done) {
         impl_->set_values(unconditional(updates), std::move(done));
@@ -270,6 +288,7 @@ std::vector<std::int64_t> LaxCounter::set_all(std::span<const KeyCount> updates)
 
 std::vector<UpdateResult> LaxCounter::inc_all_if(std::span<const ConditionalUpdate> updates) {
   if (updates.empty()) return {};
+  detail::check_batch_size("inc_all_if", updates.size());
   return impl_->blocking<std::vector<UpdateResult>>(
       [&](OutcomeCallback<std::vector<UpdateResult>> done) {
         impl_->inc_all_async(copy(updates), std::move(done));
@@ -278,6 +297,7 @@ std::vector<UpdateResult> LaxCounter::inc_all_if(std::span<const ConditionalUpda
 
 std::vector<UpdateResult> LaxCounter::set_all_if(std::span<const ConditionalUpdate> updates) {
   if (updates.empty()) return {};
+  detail::check_batch_size("set_all_if", updates.size());
   return impl_->blocking<std::vector<UpdateResult>>(
       [&](OutcomeCallback<std::vector<UpdateResult>> done) {
         impl_->override(Impl::Mode::set, copy(updates), std::move(done));
@@ -330,6 +350,7 @@ void LaxCounter::initiate_get_all(std::vector<RedisKey> keys,
                                   Handler<std::vector<std::int64_t>> handler) {
   if (auto done = impl_->completion<std::vector<std::int64_t>>(std::move(handler), keys.empty())) {
     if (keys.empty()) return done({});
+    if (refused_batch("get_all", keys.size(), done)) return;
     impl_->read_values(impl_->slots_of(keys), std::move(done));
   }
 }
@@ -338,6 +359,7 @@ void LaxCounter::initiate_inc_all(std::vector<KeyCount> updates,
   if (auto done =
           impl_->completion<std::vector<std::int64_t>>(std::move(handler), updates.empty())) {
     if (updates.empty()) return done({});
+    if (refused_batch("inc_all", updates.size(), done)) return;
     impl_->inc_all_values(unconditional(updates), std::move(done));
   }
 }
@@ -346,6 +368,7 @@ void LaxCounter::initiate_set_all(std::vector<KeyCount> updates,
   if (auto done =
           impl_->completion<std::vector<std::int64_t>>(std::move(handler), updates.empty())) {
     if (updates.empty()) return done({});
+    if (refused_batch("set_all", updates.size(), done)) return;
     impl_->set_values(unconditional(updates), std::move(done));
   }
 }
@@ -354,6 +377,7 @@ void LaxCounter::initiate_inc_all_if(std::vector<ConditionalUpdate> updates,
   if (auto done =
           impl_->completion<std::vector<UpdateResult>>(std::move(handler), updates.empty())) {
     if (updates.empty()) return done({});
+    if (refused_batch("inc_all_if", updates.size(), done)) return;
     impl_->inc_all_async(std::move(updates), std::move(done));
   }
 }
@@ -362,6 +386,7 @@ void LaxCounter::initiate_set_all_if(std::vector<ConditionalUpdate> updates,
   if (auto done =
           impl_->completion<std::vector<UpdateResult>>(std::move(handler), updates.empty())) {
     if (updates.empty()) return done({});
+    if (refused_batch("set_all_if", updates.size(), done)) return;
     impl_->override(Impl::Mode::set, std::move(updates), std::move(done));
   }
 }

@@ -173,32 +173,6 @@ TEST_F(StrictTest, NonIntegerFieldFailsEveryOperationNamingTheKey) {
   EXPECT_EQ(hash_contents(hash), "fine=1 junk=1.5");
 }
 
-TEST_F(StrictTest, BatchesOverTheLimitAreRejectedBeforeAnythingIsSent) {
-  const std::size_t too_many = max_batch_entries + 1;
-  const std::vector<RedisKey> keys(too_many, RedisKey("k"));
-  const std::vector<KeyCount> counts(too_many, KeyCount{RedisKey("k"), 1});
-  const std::vector<ConditionalUpdate> updates(too_many,
-                                               ConditionalUpdate{RedisKey("k"), Cmp::nil(), 1});
-  EXPECT_DISTKIT_ERROR(counter->get_all(keys), Errc::invalid_argument);
-  EXPECT_DISTKIT_ERROR(counter->inc_all(counts), Errc::invalid_argument);
-  EXPECT_DISTKIT_ERROR(counter->set_all(counts), Errc::invalid_argument);
-  EXPECT_DISTKIT_ERROR(counter->inc_all_if(updates), Errc::invalid_argument);
-  EXPECT_DISTKIT_ERROR(counter->set_all_if(updates), Errc::invalid_argument);
-  try {
-    counter->async_inc_all(counts, boost::asio::use_future).get();
-    ADD_FAILURE() << "did not throw";
-  } catch (const boost::system::system_error& e) {
-    EXPECT_EQ(e.code(), Errc::invalid_argument);
-  }
-  try {
-    counter->inc_all(counts);
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("max_batch_entries"), std::string::npos) << e.what();
-  }
-  EXPECT_EQ(redis_cli(redis_url(), {"EXISTS", hash}), "0");
-  // ContractTest.LargeBatch runs a batch of exactly max_batch_entries.
-}
-
 TEST_F(StrictTest, AnotherProcessSeesEveryWriteImmediately) {
   const RedisKey key("shared");
   for (const std::int64_t expected : {1, 2, 3}) {
