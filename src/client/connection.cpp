@@ -156,7 +156,10 @@ class PipelinedConnection final : public Connection,
       return;
     }
     for (auto& entry : batch) {
-      remember_script(entry.request.script());
+      // A script's first use runs as EVAL, which also loads it: a later
+      // EVALSHA in the same pipeline then finds it, so a new script never
+      // meets NOSCRIPT (whose cure must hold back everything behind it).
+      if (remember_script(entry.request.script())) entry.request.switch_to_eval();
       queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline);
     }
     arm_request_timer();
@@ -164,13 +167,15 @@ class PipelinedConnection final : public Connection,
   }
 
   // Scripts used once are loaded by every later handshake, so that a
-  // restarted or new server never answers NOSCRIPT.
-  void remember_script(const Script* script) {
+  // restarted or new server never answers NOSCRIPT. Returns true for a
+  // script not seen before.
+  bool remember_script(const Script* script) {
     if (script == nullptr ||
         std::find(known_scripts_.begin(), known_scripts_.end(), script) != known_scripts_.end()) {
-      return;
+      return false;
     }
     known_scripts_.push_back(script);
+    return true;
   }
 
   void start_connect() {

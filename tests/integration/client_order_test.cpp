@@ -134,6 +134,23 @@ TEST(ClientOrder, CounterIncThenSetEndsAtTheSetAfterScriptFlush) {
   EXPECT_EQ(counter->get(key), 0);
 }
 
+TEST(ClientOrder, AScriptsFirstUseDoesNotFailBehindALaterCommand) {
+  // A fresh server has never seen inc_if's script; a plain HINCRBY is
+  // pipelined right behind it. The first use must not meet NOSCRIPT, whose
+  // cure would have to fail it for the HINCRBY that already ran.
+  RedisServer server;
+  auto counter = StrictCounter::create({RedisKey("first_use"), Client::connect(server.url())});
+  const RedisKey key("k");
+  std::promise<boost::system::error_code> scripted;
+  counter->async_inc_if(
+      key, CounterComparator::ge(0), 5,
+      [&scripted](boost::system::error_code ec, UpdateResult) { scripted.set_value(ec); });
+  auto plain = counter->async_inc(key, 1, boost::asio::use_future);
+  const boost::system::error_code scripted_error = scripted.get_future().get();
+  EXPECT_FALSE(scripted_error) << scripted_error.message();
+  EXPECT_EQ(plain.get(), 6);
+}
+
 TEST(ClientOrder, AReconnectLoadsTheScriptsSoNoCallNeedsEval) {
   RedisServer server;
   auto counter = StrictCounter::create({RedisKey("reload"), Client::connect(server.url())});
