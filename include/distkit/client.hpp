@@ -60,7 +60,8 @@ struct ClientOptions {
 // reconnecting or asking Sentinel where that is the cure, until
 // command_timeout; only a state that outlasts it reaches the caller, as
 // Errc::timeout (or Errc::connection when disconnected). Lua scripts run by
-// EVALSHA; every reconnect loads the scripts used so far, and after a SCRIPT
+// EVALSHA, a script's first use on a connection by EVAL (which loads it);
+// every reconnect loads the scripts used so far, and after a SCRIPT
 // FLUSH the refused calls are sent again as EVAL, still in issue order (a
 // refused call that a later, already executed command has overtaken fails
 // with Errc::connection instead: it was not run).
