@@ -117,6 +117,7 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
 
   // Stale reads waiting for one refresh (strand only).
   struct Refresh {
+    std::int64_t opened_at = 0;  // lax_now_ns() when the first reader opened it
     std::vector<LaxSlot*> stale;
     std::unordered_set<LaxSlot*> included;
     std::vector<std::pair<std::vector<LaxSlot*>, Callback<std::vector<std::int64_t>>>> readers;

@@ -94,8 +94,18 @@ void LaxCounter::Impl::read_values(std::vector<LaxSlot*> slots,
 void LaxCounter::Impl::join_refresh(std::vector<LaxSlot*> stale, std::vector<LaxSlot*> slots,
                                     Callback<std::vector<std::int64_t>> done) {
   if (flusher_->stopped()) return done({make_error_code(Errc::closed), {}, {}});
+  // A refresh that ended since the read looked may have made them fresh.
+  const std::int64_t oldest =
+      lax_now_ns() - std::chrono::nanoseconds(flusher_->allowed_lag()).count();
+  std::erase_if(stale, [oldest](LaxSlot* slot) {
+    return slot->fetched_at.load(std::memory_order_acquire) >= oldest;
+  });
+  if (stale.empty()) return done({{}, {}, views_of(slots)});
   const bool first = !open_refresh_;
-  if (first) open_refresh_ = std::make_shared<Refresh>();
+  if (first) {
+    open_refresh_ = std::make_shared<Refresh>();
+    open_refresh_->opened_at = lax_now_ns();
+  }
   auto refresh = open_refresh_;
   for (LaxSlot* slot : stale) {
     if (refresh->included.insert(slot).second) refresh->stale.push_back(slot);
@@ -113,6 +123,14 @@ void LaxCounter::Impl::join_refresh(std::vector<LaxSlot*> stale, std::vector<Lax
 
 void LaxCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
   if (open_refresh_ == refresh) open_refresh_.reset();
+  // Keys an earlier refresh read after this one opened need no second read.
+  std::erase_if(refresh->stale, [opened_at = refresh->opened_at](LaxSlot* slot) {
+    return slot->fetched_at.load(std::memory_order_acquire) >= opened_at;
+  });
+  if (refresh->stale.empty()) {
+    for (auto& [slots, done] : refresh->readers) done({{}, {}, views_of(slots)});
+    return flusher_->job_finished();
+  }
   flusher_->execute(read_request(refresh->stale), [self = shared_from_this(), refresh](
                                                       error_code error, Reply reply) {
     Outcome<detail::Done> outcome{error, {}, {}};

@@ -5,6 +5,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <future>
+#include <latch>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -184,19 +185,20 @@ TEST(LaxClosedClient, EveryCallFailsAtOnceAfterClose) {
 TEST(LaxReads, ConcurrentStaleReadsShareOneRoundTrip) {
   RedisServer server;
   auto client = Client::connect(server.url());
-  auto counter = lax_with_lag(RedisKey("reads"), client, milliseconds(50));
+  // Long enough that every reader below reads within one lag of the refresh,
+  // even under sanitizers on two loaded cores.
+  constexpr auto lag = milliseconds(500);
+  auto counter = lax_with_lag(RedisKey("reads"), client, lag);
   const RedisKey key("k");
   counter->get(key);
-  std::this_thread::sleep_for(milliseconds(60));  // now older than allowed_lag
+  std::this_thread::sleep_for(lag + milliseconds(20));  // now older than allowed_lag
   redis_cli(server.url(), {"CONFIG", "RESETSTAT"});
   constexpr int threads = 8;
-  std::atomic<int> ready{0};
+  std::latch start(threads);
   std::vector<std::thread> readers;
   for (int t = 0; t < threads; ++t) {
     readers.emplace_back([&] {
-      ready.fetch_add(1);
-      while (ready.load() < threads) {
-      }
+      start.arrive_and_wait();
       counter->get(key);
     });
   }
