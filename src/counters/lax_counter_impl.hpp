@@ -50,8 +50,7 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   // Runs a blocking call: Errc::closed at once on a closed client.
   template <class T, class Start>
   T blocking(Start start) {
-    if (client_closed()) throw closed_error();
-    return detail::wait_for<T>(std::move(start));
+    return detail::wait_unless_closed<T>(flusher_->connection(), &closed_error, std::move(start));
   }
 
   // The callback completing an async call's handler, always posted to its
@@ -59,11 +58,9 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   // Errc::closed posted already) unless `needs_no_redis`.
   template <class T, class Handler>
   Callback<T> completion(Handler handler, bool needs_no_redis = false) const {
-    auto done = detail::completion_for<T>(std::move(handler), executor());
-    if (needs_no_redis || !client_closed()) return done;
-    const Error error = closed_error();
-    done(detail::Outcome<T>::failure(error));
-    return {};
+    if (needs_no_redis) return detail::completion_for<T>(std::move(handler), executor());
+    return detail::completion_unless_closed<T>(std::move(handler), flusher_->connection(),
+                                               &closed_error);
   }
 
   // ---- Increments (lax_counter.cpp) ----

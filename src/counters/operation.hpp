@@ -125,22 +125,24 @@ OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_exe
   };
 }
 
-// Runs a blocking call on `connection`: throws `closed` at once when the
-// connection was closed, else waits as wait_for.
-template <class T, class Start>
-T wait_unless_closed(const Connection& connection, const Error& closed, Start&& start) {
-  if (connection.closed()) throw closed;
+// Runs a blocking call on `connection`: throws closed_error() at once when
+// the connection was closed, else waits as wait_for. `closed_error` is only
+// called then, so the usual path builds no Error.
+template <class T, class Start, class ClosedError>
+T wait_unless_closed(const Connection& connection, ClosedError closed_error, Start&& start) {
+  if (connection.closed()) throw closed_error();
   return wait_for<T>(std::forward<Start>(start));
 }
 
 // The callback completing an async call's handler (completion_for); empty
-// when `connection` was closed, the handler then having `closed` posted.
-template <class T, class Handler>
+// when `connection` was closed, the handler then having closed_error()
+// posted.
+template <class T, class Handler, class ClosedError>
 OutcomeCallback<T> completion_unless_closed(Handler handler, const Connection& connection,
-                                            const Error& closed) {
+                                            ClosedError closed_error) {
   auto done = completion_for<T>(std::move(handler), connection.executor());
   if (!connection.closed()) return done;
-  done(Outcome<T>::failure(closed));
+  done(Outcome<T>::failure(closed_error()));
   return {};
 }
 

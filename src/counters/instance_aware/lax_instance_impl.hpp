@@ -58,12 +58,12 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   // once on a closed client.
   template <class T, class Start>
   T blocking(Start start) {
-    return detail::wait_unless_closed<T>(flusher_->connection(), closed_error(), std::move(start));
+    return detail::wait_unless_closed<T>(flusher_->connection(), &closed_error, std::move(start));
   }
   template <class T, class Handler>
   Callback<T> completion(Handler handler) const {
     return detail::completion_unless_closed<T>(std::move(handler), flusher_->connection(),
-                                               closed_error());
+                                               &closed_error);
   }
 
   // ---- Buffered increments (lax_instance_aware_counter.cpp) ----
