@@ -31,6 +31,11 @@ struct CounterOptions {
   // LaxCounter's flush interval and the staleness its reads tolerate. Must
   // be positive. StrictCounter ignores it.
   std::chrono::milliseconds allowed_lag{20};
+  // Number of Redis hashes the counter's keys are spread over. 1 (default) is
+  // the layout shared with the Rust distkit. N > 1 is reserved for sharded
+  // counters on Redis Cluster, which are not built yet: create() throws
+  // Error{Errc::invalid_argument} for any value other than 1.
+  int shards = 1;
 };
 
 // The outcome of a conditional update. `applied` says whether the comparator

@@ -10,6 +10,7 @@
 #include "client/client_access.hpp"
 #include "core/log.hpp"
 #include "counters/batch_limit.hpp"
+#include "counters/counter_options.hpp"
 #include "counters/lax_counter_impl.hpp"
 #include "counters/lax_hash_layout.hpp"
 #include "counters/scripts.hpp"
@@ -182,7 +183,7 @@ void LaxCounter::Impl::inc_all_values(std::vector<ConditionalUpdate> updates,
 // ---- Public methods ----
 
 std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
-  if (!options.client) throw Error(Errc::invalid_argument, "CounterOptions::client is null");
+  detail::check_counter_options(options);
   if (options.allowed_lag.count() <= 0) {
     throw Error(Errc::invalid_argument, "allowed_lag must be positive");
   }

@@ -6,6 +6,7 @@
 #include "client/client_access.hpp"
 #include "client/request.hpp"
 #include "counters/batch_limit.hpp"
+#include "counters/counter_options.hpp"
 #include "counters/decimal.hpp"
 #include "counters/operation.hpp"
 #include "counters/replies.hpp"
@@ -354,7 +355,7 @@ std::vector<T> copy(std::span<const T> items) {
 }  // namespace
 
 std::shared_ptr<StrictCounter> StrictCounter::create(CounterOptions options) {
-  if (!options.client) throw Error(Errc::invalid_argument, "CounterOptions::client is null");
+  detail::check_counter_options(options);
   return std::shared_ptr<StrictCounter>(
       new StrictCounter(std::make_unique<Impl>(std::move(options))));
 }

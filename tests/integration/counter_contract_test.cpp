@@ -243,6 +243,17 @@ TEST_F(ContractTest, ManyThreadsOnOneKeyGiveAnExactTotal) {
   EXPECT_EQ(redis_value("hot"), std::to_string(threads * per_thread));
 }
 
+TEST_F(ContractTest, ShardsOtherThanOneAreRefusedAtCreation) {
+  for (const int shards : {0, -1, 2}) {
+    CounterOptions options(*prefix, client);
+    options.shards = shards;
+    EXPECT_DISTKIT_ERROR(Flavour::create(options), Errc::invalid_argument);
+  }
+  CounterOptions options(*prefix, client);
+  options.shards = 1;
+  EXPECT_EQ(Flavour::create(options)->get(RedisKey("k")), 0);
+}
+
 TEST_F(ContractTest, BatchesOverTheLimitAreRejectedBeforeAnythingIsSent) {
   const std::size_t too_many = max_batch_entries + 1;
   const std::vector<RedisKey> keys(too_many, RedisKey("k"));
