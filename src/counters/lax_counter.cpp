@@ -99,14 +99,14 @@ Error LaxCounter::Impl::closed_error() {
 }
 
 LaxCounter::Impl::Impl(const CounterOptions& options)
-    : prefix_(options.prefix),
-      hash_(detail::lax_hash_key(options.prefix)),
-      record_(detail::lax_instance_record_key(
-          options.prefix, boost::uuids::to_string(boost::uuids::random_generator()()))),
+    : layout_(options.prefix, "lax_counter", options.shards),
+      instance_(boost::uuids::to_string(boost::uuids::random_generator()())),
+      name_(options.shards == 1 ? layout_.hash(0)
+                                : options.prefix.str() + ":lax_counter (" +
+                                      std::to_string(options.shards) + " shards)"),
       flusher_(std::make_shared<detail::LaxFlusher>(
           detail::ClientAccess::connection(*options.client), options.allowed_lag,
-          std::make_unique<detail::LaxHashLayout>(hash_, record_,
-                                                  detail::lax_set_aside_key(prefix_)))) {}
+          std::make_unique<detail::LaxHashLayout>(layout_, instance_, name_))) {}
 
 // ---- Increments ----
 
@@ -197,7 +197,7 @@ LaxCounter::LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> imp
 // The destructor stays within 2 x command_timeout (see LaxFlusher::drain).
 // The slots are freed afterwards, in steps on the client's executor.
 LaxCounter::~LaxCounter() {
-  impl_->flusher().drain(2 * impl_->command_timeout(), "LaxCounter " + impl_->hash());
+  impl_->flusher().drain(2 * impl_->command_timeout(), "LaxCounter " + impl_->name());
   impl_->flusher().release(std::move(impl_));
 }
 

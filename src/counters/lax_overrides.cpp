@@ -9,6 +9,7 @@
 #include "counters/lax_hash_layout.hpp"
 #include "counters/replies.hpp"
 #include "counters/scripts.hpp"
+#include "counters/shard_split.hpp"
 
 namespace distkit {
 
@@ -73,6 +74,28 @@ void LaxCounter::Impl::clear(Callback<detail::Done> done) {
 
 void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> updates,
                                       Callback<std::vector<UpdateResult>> done) {
+  const auto parts = detail::split_by_shard(
+      layout_, updates.size(),
+      [&](std::size_t i) -> const std::string& { return updates[i].key.str(); });
+  auto callbacks =
+      detail::gather<UpdateResult>(parts, updates.size(),
+                                   [self = shared_from_this(), done = std::move(done)](
+                                       Outcome<std::vector<UpdateResult>> outcome) mutable {
+                                     done(std::move(outcome));
+                                     self->flusher_->job_finished();
+                                   });
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    override_shard(parts[i].shard, mode, detail::take_part(updates, parts[i].positions),
+                   std::move(callbacks[i]));
+  }
+}
+
+// One shard's part of an override: one script call, atomic on its own. A
+// key lives in one shard, so the part's targets are its own.
+void LaxCounter::Impl::override_shard(std::size_t shard, Mode mode,
+                                      std::vector<ConditionalUpdate> updates,
+                                      Callback<std::vector<UpdateResult>> done) {
+  const std::string& hash = layout_.hash(shard);
   Targets targets;
   for (const auto& update : updates) {
     auto [it, inserted] = targets.try_emplace(update.key.str());
@@ -85,7 +108,7 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
     }
   }
   detail::RequestBuilder builder(detail::lax_override_script(), 1);
-  builder.arg(hash_).arg(mode == Mode::del ? "del" : "set");
+  builder.arg(hash).arg(mode == Mode::del ? "del" : "set");
   for (const auto& update : updates) {
     const int128 taken = targets[update.key.str()].taken;
     builder.arg(update.key.str());
@@ -107,35 +130,35 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
           .arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::max()} - taken));
     }
   }
-  flusher_->execute(builder.build(), [self = shared_from_this(), mode, updates = std::move(updates),
-                                      targets = std::move(targets), done = std::move(done)](
-                                         error_code error, Reply reply) mutable {
-    Outcome<std::vector<UpdateResult>> outcome{error, {}, {}};
-    if (!error) {
-      try {
-        outcome.value = self->settle_override(mode, updates, targets, reply);
-      } catch (const Error& e) {
-        outcome = Outcome<std::vector<UpdateResult>>::failure(e);
-      }
-    }
-    if (outcome.error) self->release(targets);
-    done(std::move(outcome));
-    self->flusher_->job_finished();
-  });
+  flusher_->execute(
+      builder.build(), [self = shared_from_this(), &hash, mode, updates = std::move(updates),
+                        targets = std::move(targets),
+                        done = std::move(done)](error_code error, Reply reply) mutable {
+        Outcome<std::vector<UpdateResult>> outcome{error, {}, {}};
+        if (!error) {
+          try {
+            outcome.value = self->settle_override(hash, mode, updates, targets, reply);
+          } catch (const Error& e) {
+            outcome = Outcome<std::vector<UpdateResult>>::failure(e);
+          }
+        }
+        if (outcome.error) self->release(targets);
+        done(std::move(outcome));
+      });
 }
 
 std::vector<UpdateResult> LaxCounter::Impl::settle_override(
-    Mode mode, const std::vector<ConditionalUpdate>& updates, Targets& targets,
-    const Reply& reply) {
+    const std::string& hash, Mode mode, const std::vector<ConditionalUpdate>& updates,
+    Targets& targets, const Reply& reply) {
   std::vector<RedisKey> keys;
   keys.reserve(updates.size());
   for (const auto& update : updates) keys.push_back(update.key);
-  detail::throw_if_error(reply, hash_, keys);
+  detail::throw_if_error(reply, hash, keys);
   const auto& elements = detail::array_of(reply, 3 * updates.size());
   std::vector<UpdateResult> results;
   results.reserve(updates.size());
   for (std::size_t i = 0; i < updates.size(); ++i) {
-    const std::int64_t raw = detail::field_value(elements[3 * i], hash_, keys[i]);
+    const std::int64_t raw = detail::field_value(elements[3 * i], hash, keys[i]);
     const bool applied = detail::flag(elements[3 * i + 1]);
     const bool earlier = detail::flag(elements[3 * i + 2]);
     Target& target = targets[updates[i].key.str()];
@@ -177,32 +200,47 @@ void LaxCounter::Impl::release(Targets& targets) {
   }
 }
 
-// Deletes the hash, this instance's flush record (other instances' records
-// expire on their own), the set-aside list and the flush-record hash of
-// earlier versions.
+// Per shard, one DEL of the shard's hash, this instance's flush record
+// (other instances' records expire on their own) and the set-aside list;
+// with one shard also the flush-record hash of earlier versions.
 void LaxCounter::Impl::start_clear(Callback<detail::Done> done) {
-  Targets targets;
+  std::vector<Targets> targets(layout_.count());
   flusher_->slots().for_each([&](LaxSlot& slot) {
     if (slot.state.load(std::memory_order_acquire) != LaxSlot::ready) return true;
-    Target& target = targets[*slot.key];
+    Target& target = targets[layout_.shard_of(*slot.key)][*slot.key];
     target.slot = &slot;
     target.taken = flusher_->pending_of(slot);
     flusher_->hold(slot, target.taken);
     return true;
   });
+  std::vector<detail::ShardPart> parts(layout_.count());
+  for (std::size_t shard = 0; shard < parts.size(); ++shard) parts[shard].shard = shard;
+  auto callbacks =
+      detail::gather<detail::Done>(parts, 0,
+                                   [self = shared_from_this(), done = std::move(done)](
+                                       Outcome<std::vector<detail::Done>> outcome) mutable {
+                                     done({outcome.error, std::move(outcome.message), {}});
+                                     self->flusher_->job_finished();
+                                   });
+  for (std::size_t shard = 0; shard < parts.size(); ++shard) {
+    clear_shard(shard, std::move(targets[shard]), std::move(callbacks[shard]));
+  }
+}
+
+void LaxCounter::Impl::clear_shard(std::size_t shard, Targets targets,
+                                   Callback<std::vector<detail::Done>> done) {
   detail::RequestBuilder builder("DEL");
-  builder.arg(hash_)
-      .arg(record_)
-      .arg(detail::lax_set_aside_key(prefix_))
-      .arg(detail::lax_flush_record_key(prefix_));
+  builder.arg(layout_.hash(shard))
+      .arg(detail::lax_record_key(layout_, shard, instance_))
+      .arg(detail::lax_set_aside_key(layout_, shard));
+  if (layout_.count() == 1) builder.arg(layout_.auxiliary(0, "flushed"));
   flusher_->execute(
       builder.build(), [self = shared_from_this(), targets = std::move(targets),
                         done = std::move(done)](error_code error, Reply reply) mutable {
         if (!error && reply.is_error()) error = make_error_code(Errc::redis);
         if (error) {
           self->release(targets);
-          done({error, reply.is_error() ? reply.text : Error(error).what(), {}});
-          return self->flusher_->job_finished();
+          return done({error, reply.is_error() ? reply.text : Error(error).what(), {}});
         }
         const std::int64_t now = lax_now_ns();
         for (auto& [key, target] : targets) {
@@ -214,7 +252,6 @@ void LaxCounter::Impl::start_clear(Callback<detail::Done> done) {
           slot.fetched_at.store(now, std::memory_order_release);
         }
         done({});
-        self->flusher_->job_finished();
       });
 }
 
