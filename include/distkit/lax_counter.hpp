@@ -23,6 +23,7 @@ struct LaxCounterStats {
   std::uint64_t failed_flushes = 0;
   // Deltas Redis can never take (the field holds a non-integer, or the sum
   // would leave int64): moved to the list `{<prefix>:lax_counter}:set_aside`
+  // (with shards, the key's shard's `{<prefix>:lax_counter:<i>}:set_aside`)
   // as "<delta> <key>" entries and reported through the log hook.
   std::uint64_t set_aside = 0;
   // The error of the most recent failed flush call, if any.
