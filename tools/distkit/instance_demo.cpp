@@ -62,7 +62,7 @@ int run_worker(const std::string& prefix, std::int64_t slice) {
 }  // namespace
 
 int run_instance_demo(const GlobalOptions& global, int workers, double seconds) {
-  const RedisTarget target(global.url);
+  const RedisTarget target(global);
   setenv("REDIS_URL", target.url().c_str(), 1);  // not on the command line: passwords
   const std::string prefix = global.prefix + "_instance_demo_" + std::to_string(getpid());
   auto observer = demo_counter(target.url(), prefix);
