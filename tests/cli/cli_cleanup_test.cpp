@@ -141,9 +141,20 @@ TEST_F(CliCleanup, TlsDemoCountsExactlyOverVerifiedTls) {
   EXPECT_TRUE(tmpdir_is_empty());
 }
 
+TEST_F(CliCleanup, InstanceAwareTlsDemoGivesItsWorkersTheCa) {
+  // Workers that could not verify the server would never report ready.
+  const std::vector<std::string> args{"--instance-aware", "demo", "--tls", "--workers", "2",
+                                      "--seconds",        "0.2"};
+  const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("all workers up: cumulative 30"), std::string::npos) << result.out;
+  EXPECT_TRUE(tmpdir_is_empty());
+}
+
 TEST_F(CliCleanup, TlsDemoWithAUrlIsAUsageError) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--url", unreachable_url, "demo", "--tls"}, {"--instance-aware", "demo", "--tls"}}) {
+           {"--url", unreachable_url, "demo", "--tls"},
+           {"--url", unreachable_url, "--instance-aware", "demo", "--tls"}}) {
     const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
     expect_one_line_failure(result, 2, args);
     EXPECT_NE(result.err.find("--tls"), std::string::npos) << result.err;

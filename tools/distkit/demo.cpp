@@ -257,10 +257,9 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   demo->callback([&options, &exit_code, demo_options] {
     exit_code = run_reporting_failure([&] {
       if (options.instance_aware) {
-        if (demo_options->tls) {
-          throw ToolError(exit_usage, "--tls is not available with --instance-aware");
-        }
-        return run_instance_demo(options, demo_options->workers, demo_options->seconds);
+        clean_up_when_interrupted();
+        return run_instance_demo(options, demo_target(options, *demo_options),
+                                 demo_options->workers, demo_options->seconds);
       }
       return run_demo(options, *demo_options);
     });
