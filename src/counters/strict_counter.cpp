@@ -52,9 +52,12 @@ class StrictCounter::Impl {
 
   template <class T, class Handler>
   void start(Operation<T> op, Handler handler) {
-    auto done = detail::completion_for<T>(std::move(handler), connection_->executor());
-    if (op.immediate) return done(std::move(*op.immediate));
-    detail::submit(*connection_, std::move(op.request), std::move(op.parse), std::move(done));
+    const auto& io = connection_->executor();
+    if (op.immediate) {
+      return detail::completion_for<T>(std::move(handler), io)(std::move(*op.immediate));
+    }
+    detail::submit(*connection_, std::move(op.request), std::move(op.parse),
+                   detail::reply_completion_for<T>(std::move(handler), io));
   }
 
   Operation<std::int64_t> get(RedisKey key) const {

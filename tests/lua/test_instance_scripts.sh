@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the instance-aware counters' Lua scripts, run by Redis itself,
-# each sent as prelude + instance_common + body as the library sends it.
+# each sent as strict_int64 + strict_order + prelude + instance_common + body,
+# as the library sends it.
 # Needs REDIS_URL; every key lives under a per-process prefix, deleted on exit.
 set -uo pipefail
 : "${REDIS_URL:?REDIS_URL must be set}"
@@ -22,6 +23,7 @@ cli() {
     sed -E '/^\([0-9.]+s\)$/d; s/^ *[0-9]+\) //; s/^"(.*)"$/\1/'
 }
 source_of() {
+  cat "$lua_dir/strict_int64.lua"; echo; cat "$lua_dir/strict_order.lua"; echo
   cat "$lua_dir/prelude.lua"; echo; cat "$lua_dir/instance_common.lua"; echo; cat "$lua_dir/$1.lua"
 }
 expect() {

@@ -34,8 +34,8 @@ for entry = 1, count do
   local raw, current = read_counter(hash, field)
   if not current then return fail(journal, 'NOTINT ' .. entry) end
   local earlier = written[field] == true
-  if not earlier and (compare_integers(current, low) < 0
-      or compare_integers(current, high) > 0) then
+  if not earlier and (order(current, low) < 0
+      or order(current, high) > 0) then
     return fail(journal, 'OVERFLOW ' .. entry)
   end
   local applied = true
