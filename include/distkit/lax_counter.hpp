@@ -10,6 +10,9 @@
 #include "distkit/counter.hpp"
 
 namespace distkit {
+namespace detail {
+struct LaxCounterAccess;
+}  // namespace detail
 
 // A snapshot of a LaxCounter's buffer and flusher.
 struct LaxCounterStats {
@@ -129,6 +132,7 @@ class LaxCounter final : public Counter {
                            Handler<std::vector<UpdateResult>> handler) override;
 
  private:
+  friend struct detail::LaxCounterAccess;
   class Impl;
   LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> impl);
   std::shared_ptr<Client> client_;  // keeps the I/O thread alive while the counter is usable

@@ -77,7 +77,7 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
   for (const auto& update : updates) {
     auto [it, inserted] = targets.try_emplace(update.key.str());
     if (!inserted) continue;
-    LaxSlot* slot = flusher_->slots().find(update.key.str());
+    LaxSlot* slot = flusher_->slots().find_uncached(update.key.str());
     if (slot && slot->state.load(std::memory_order_acquire) == LaxSlot::ready) {
       it->second.slot = slot;
       it->second.taken = flusher_->pending_of(*slot);
@@ -163,6 +163,7 @@ std::vector<UpdateResult> LaxCounter::Impl::settle_override(
     slot.base.store(target.final_value, std::memory_order_relaxed);
     flusher_->unhold(slot, target.taken);
     slot.fetched_at.store(now, std::memory_order_release);
+    flusher_->touch(slot);
     if (!target.overridden && target.taken != 0) flusher_->mark_dirty(slot);
   }
   return results;
@@ -177,45 +178,90 @@ void LaxCounter::Impl::release(Targets& targets) {
   }
 }
 
+// Clear's walk over the slots: each ready slot and the delta taken from it.
+struct LaxCounter::Impl::ClearWalk {
+  explicit ClearWalk(Callback<detail::Done> callback) : done(std::move(callback)) {}
+  std::vector<std::pair<LaxSlot*, int128>> targets;
+  std::vector<LaxSlot*> shard;  // the slots of the shard being walked
+  std::size_t next_shard = 0;
+  std::size_t position = 0;  // in `shard`, or in `targets` once sent
+  Callback<detail::Done> done;
+};
+
 // Deletes the hash, this instance's flush record (other instances' records
 // expire on their own), the set-aside list and the flush-record hash of
-// earlier versions.
+// earlier versions. The walks over the slots before and after run in
+// slices of clear_slice slots with a post between them, so the strand's
+// other work (other counters' replies) never waits long behind them.
 void LaxCounter::Impl::start_clear(Callback<detail::Done> done) {
-  Targets targets;
-  flusher_->slots().for_each([&](LaxSlot& slot) {
-    if (slot.state.load(std::memory_order_acquire) != LaxSlot::ready) return true;
-    Target& target = targets[*slot.key];
-    target.slot = &slot;
-    target.taken = flusher_->pending_of(slot);
-    flusher_->hold(slot, target.taken);
-    return true;
-  });
-  detail::RequestBuilder builder("DEL");
+  take_for_clear(std::make_shared<ClearWalk>(std::move(done)));
+}
+
+void LaxCounter::Impl::take_for_clear(const std::shared_ptr<ClearWalk>& walk) {
+  for (std::size_t taken = 0; taken < clear_slice; ++taken) {
+    if (walk->position == walk->shard.size()) {
+      if (walk->next_shard == detail::LaxSlotMap::shard_count) return send_clear(walk);
+      walk->shard.clear();
+      walk->position = 0;
+      flusher_->slots().collect(walk->next_shard++, walk->shard);
+      continue;
+    }
+    LaxSlot& slot = *walk->shard[walk->position++];
+    const auto state = slot.state.load(std::memory_order_acquire);
+    if (state != LaxSlot::ready && state != LaxSlot::retiring) continue;
+    const int128 taken_delta = flusher_->pending_of(slot);
+    flusher_->hold(slot, taken_delta);
+    walk->targets.emplace_back(&slot, taken_delta);
+  }
+  boost::asio::post(executor(), [self = shared_from_this(), walk] { self->take_for_clear(walk); });
+}
+
+void LaxCounter::Impl::send_clear(const std::shared_ptr<ClearWalk>& walk) {
+  walk->shard = {};
+  walk->position = 0;
+  // UNLINK: Redis frees a large hash in the background.
+  detail::RequestBuilder builder("UNLINK");
   builder.arg(hash_)
       .arg(record_)
       .arg(detail::lax_set_aside_key(prefix_))
       .arg(detail::lax_flush_record_key(prefix_));
   flusher_->execute(
-      builder.build(), [self = shared_from_this(), targets = std::move(targets),
-                        done = std::move(done)](error_code error, Reply reply) mutable {
+      builder.build(), [self = shared_from_this(), walk](error_code error, Reply reply) mutable {
         if (!error && reply.is_error()) error = make_error_code(Errc::redis);
-        if (error) {
-          self->release(targets);
-          done({error, reply.is_error() ? reply.text : Error(error).what(), {}});
-          return self->flusher_->job_finished();
-        }
-        const std::int64_t now = lax_now_ns();
-        for (auto& [key, target] : targets) {
-          LaxSlot& slot = *target.slot;
-          detail::LaxFlusher::shift_view(
-              slot, -(int128{slot.base.load(std::memory_order_relaxed)} + target.taken));
-          slot.base.store(0, std::memory_order_relaxed);
-          self->flusher_->unhold(slot, target.taken);
-          slot.fetched_at.store(now, std::memory_order_release);
-        }
-        done({});
-        self->flusher_->job_finished();
+        Outcome<detail::Done> outcome{error, reply.is_error() ? reply.text : std::string(), {}};
+        self->settle_clear(walk, std::move(outcome));
       });
+}
+
+// Applies the clear to the slots walked (or, when it failed, makes their
+// taken deltas pending again), a slice at a time; then completes it.
+void LaxCounter::Impl::settle_clear(const std::shared_ptr<ClearWalk>& walk,
+                                    Outcome<detail::Done> outcome) {
+  const std::int64_t now = lax_now_ns();
+  const std::size_t end = std::min(walk->targets.size(), walk->position + clear_slice);
+  for (; walk->position < end; ++walk->position) {
+    auto [slot, taken] = walk->targets[walk->position];
+    flusher_->unhold(*slot, taken);
+    if (outcome.error) {
+      if (taken != 0) flusher_->mark_dirty(*slot);
+      continue;
+    }
+    detail::LaxFlusher::shift_view(*slot,
+                                   -(int128{slot->base.load(std::memory_order_relaxed)} + taken));
+    slot->base.store(0, std::memory_order_relaxed);
+    slot->fetched_at.store(now, std::memory_order_release);
+    flusher_->touch(*slot);
+  }
+  if (walk->position < walk->targets.size()) {
+    boost::asio::post(executor(),
+                      [self = shared_from_this(), walk, outcome = std::move(outcome)]() mutable {
+                        self->settle_clear(walk, std::move(outcome));
+                      });
+    return;
+  }
+  if (outcome.error && outcome.message.empty()) outcome.message = Error(outcome.error).what();
+  walk->done(std::move(outcome));
+  flusher_->job_finished();
 }
 
 }  // namespace distkit
