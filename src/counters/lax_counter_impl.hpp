@@ -150,6 +150,12 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
 
   void start_override(Mode mode, std::vector<ConditionalUpdate> updates,
                       Callback<std::vector<UpdateResult>> done);
+  detail::Request overwrite_request(const std::vector<ConditionalUpdate>& updates) const;
+  detail::Request override_request(Mode mode, const std::vector<ConditionalUpdate>& updates,
+                                   Targets& targets) const;
+  std::vector<UpdateResult> settle_overwrite(const std::vector<ConditionalUpdate>& updates,
+                                             Targets& targets, const detail::Reply& reply);
+  void apply(Targets& targets);
   std::vector<UpdateResult> settle_override(Mode mode,
                                             const std::vector<ConditionalUpdate>& updates,
                                             Targets& targets, const detail::Reply& reply);

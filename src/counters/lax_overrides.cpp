@@ -20,10 +20,6 @@ using detail::Reply;
 
 namespace {
 
-// Bounds no int64 value can leave (see lax_override.lua).
-constexpr std::string_view unbounded_low = "-100000000000000000000";
-constexpr std::string_view unbounded_high = "100000000000000000000";
-
 std::vector<std::int64_t> values_of(const std::vector<UpdateResult>& results) {
   std::vector<std::int64_t> values;
   values.reserve(results.size());
@@ -84,6 +80,43 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
       flusher_->hold(*slot, it->second.taken);
     }
   }
+  auto request = mode == Mode::overwrite ? overwrite_request(updates)
+                                         : override_request(mode, updates, targets);
+  flusher_->execute(
+      std::move(request),
+      [self = shared_from_this(), mode, updates = std::move(updates), targets = std::move(targets),
+       done = std::move(done)](error_code error, Reply reply) mutable {
+        Outcome<std::vector<UpdateResult>> outcome{error, {}, {}};
+        if (!error) {
+          try {
+            outcome.value = mode == Mode::overwrite
+                                ? self->settle_overwrite(updates, targets, reply)
+                                : self->settle_override(mode, updates, targets, reply);
+          } catch (const Error& e) {
+            outcome = Outcome<std::vector<UpdateResult>>::failure(e);
+          }
+        }
+        if (outcome.error) self->release(targets);
+        done(std::move(outcome));
+        self->flusher_->job_finished();
+      });
+}
+
+// set/set_all: one plain HSET does it exactly (the last entry of a key
+// wins, as in the call's order); nothing before is read or reported.
+detail::Request LaxCounter::Impl::overwrite_request(
+    const std::vector<ConditionalUpdate>& updates) const {
+  detail::RequestBuilder builder("HSET");
+  builder.arg(hash_);
+  for (const auto& update : updates) builder.arg(update.key.str()).arg(update.count);
+  return builder.build();
+}
+
+// set_if/set_all_if/del report the value before with the pending delta
+// and compare against it, atomically with the write: a lean script.
+detail::Request LaxCounter::Impl::override_request(Mode mode,
+                                                   const std::vector<ConditionalUpdate>& updates,
+                                                   Targets& targets) const {
   detail::RequestBuilder builder(detail::lax_override_script(), 1);
   builder.arg(hash_).arg(mode == Mode::del ? "del" : "set");
   for (const auto& update : updates) {
@@ -100,28 +133,28 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
     // The value before, with the pending delta, must be an int64 where it
     // is reported: checked before anything is written, so an overflow
     // changes nothing.
-    if (mode == Mode::overwrite) {
-      builder.arg(unbounded_low).arg(unbounded_high);
-    } else {
-      builder.arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::min()} - taken))
-          .arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::max()} - taken));
-    }
+    builder.arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::min()} - taken))
+        .arg(detail::to_decimal(int128{std::numeric_limits<std::int64_t>::max()} - taken));
   }
-  flusher_->execute(builder.build(), [self = shared_from_this(), mode, updates = std::move(updates),
-                                      targets = std::move(targets), done = std::move(done)](
-                                         error_code error, Reply reply) mutable {
-    Outcome<std::vector<UpdateResult>> outcome{error, {}, {}};
-    if (!error) {
-      try {
-        outcome.value = self->settle_override(mode, updates, targets, reply);
-      } catch (const Error& e) {
-        outcome = Outcome<std::vector<UpdateResult>>::failure(e);
-      }
-    }
-    if (outcome.error) self->release(targets);
-    done(std::move(outcome));
-    self->flusher_->job_finished();
-  });
+  return builder.build();
+}
+
+std::vector<UpdateResult> LaxCounter::Impl::settle_overwrite(
+    const std::vector<ConditionalUpdate>& updates, Targets& targets, const Reply& reply) {
+  std::vector<RedisKey> keys;
+  keys.reserve(updates.size());
+  for (const auto& update : updates) keys.push_back(update.key);
+  detail::throw_if_error(reply, hash_, keys);
+  std::vector<UpdateResult> results;
+  results.reserve(updates.size());
+  for (const auto& update : updates) {
+    Target& target = targets[update.key.str()];
+    target.overridden = true;
+    target.final_value = update.count;
+    results.push_back({update.count, update.count, true});
+  }
+  apply(targets);
+  return results;
 }
 
 std::vector<UpdateResult> LaxCounter::Impl::settle_override(
@@ -139,8 +172,7 @@ std::vector<UpdateResult> LaxCounter::Impl::settle_override(
     const bool applied = detail::flag(elements[3 * i + 1]);
     const bool earlier = detail::flag(elements[3 * i + 2]);
     Target& target = targets[updates[i].key.str()];
-    // The script checked that this fits (low/high), except for overwrite,
-    // which does not report it.
+    // The script checked that this fits (low/high).
     const std::int64_t previous =
         earlier ? raw : detail::LaxFlusher::saturate(int128{raw} + target.taken);
     if (!earlier) target.final_value = raw;
@@ -151,6 +183,12 @@ std::vector<UpdateResult> LaxCounter::Impl::settle_override(
     const std::int64_t value = applied && mode != Mode::del ? updates[i].count : previous;
     results.push_back({value, previous, applied});
   }
+  apply(targets);
+  return results;
+}
+
+// Moves the slots of a finished override to what Redis holds now.
+void LaxCounter::Impl::apply(Targets& targets) {
   const std::int64_t now = lax_now_ns();
   for (auto& [key, target] : targets) {
     if (!target.slot) continue;
@@ -166,7 +204,6 @@ std::vector<UpdateResult> LaxCounter::Impl::settle_override(
     flusher_->touch(slot);
     if (!target.overridden && target.taken != 0) flusher_->mark_dirty(slot);
   }
-  return results;
 }
 
 // An immediate operation failed: the deltas it took are pending again.
