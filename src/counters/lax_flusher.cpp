@@ -5,6 +5,7 @@
 #include <future>
 #include <limits>
 #include <random>
+#include <thread>
 
 #include "core/log.hpp"
 #include "counters/lax_epoch.hpp"
@@ -50,6 +51,11 @@ LaxFlusher::LaxFlusher(std::shared_ptr<Connection> connection,
                std::max(std::chrono::milliseconds(20), connection_->command_timeout() / 2),
                std::random_device{}()),
       lane_([this] { return blocked_error(); }) {}
+
+LaxFlusher::~LaxFlusher() {
+  if (slots_.size() < reclaim_batch) return;
+  std::thread([doomed = std::move(slots_)] {}).detach();
+}
 
 // ---- Buffer ----
 
@@ -611,9 +617,11 @@ void LaxFlusher::shut_down() {
 // The flush gets what is left of `bound` after a reserve for the report (a
 // walk of the slots, about 1 us each when they are out of cache) and is
 // abandoned when that runs out (chunks in flight still settle); the walk
-// stops at the bound too.
+// stops at the bound too. A tenth of `bound` is left for what follows (the
+// shutdown's strand round trip, the log, the owner's own end).
 void LaxFlusher::drain(clock::duration bound, const std::string& what) {
   const auto start = clock::now();
+  bound -= bound / 10;
   if (!connection_->closed()) {
     const auto reserve =
         std::min<clock::duration>(bound / 2, std::chrono::microseconds(1) * slots_.size());

@@ -131,6 +131,10 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
 
   LaxFlusher(std::shared_ptr<Connection> connection, std::chrono::milliseconds allowed_lag,
              std::unique_ptr<LaxFlushLayout> layout);
+  // Slots release() did not free (the client ended first and dropped its
+  // queued work) are freed on a short-lived thread of their own when they
+  // are many, so that no destructor waits for that.
+  ~LaxFlusher();
 
   // ---- Any thread ----
 
