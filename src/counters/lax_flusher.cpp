@@ -428,8 +428,9 @@ void LaxFlusher::arm_reclaim_timer(clock::duration after) {
   reclaim_armed_ = true;
   reclaim_timer_.expires_after(after);
   reclaim_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec) return;  // re-armed (the new wait keeps reclaim_armed_), or shut down
     self->reclaim_armed_ = false;
-    if (ec || self->stopped_) return;
+    if (self->stopped_) return;
     self->reclaim_queued_ = true;
     self->enqueue([self] { self->reclaim_pass(); }, [](error_code) {}, clock::time_point::max());
   });
