@@ -54,6 +54,10 @@ struct LaxCounterStats {
 // Redis value once (this needs Redis); after that increments on the key need
 // no network and keep being accepted while Redis is down.
 //
+// Memory: a key that is settled (nothing pending or in flight) and that the
+// flusher has not seen busy for 60 seconds is freed; its next use is a first
+// touch again (one HMGET), so nothing is lost.
+//
 // set, set_if, set_all, set_all_if, del and clear act on Redis at once and
 // override this process's pending delta for those keys, including a delta
 // already sent in a flush whose reply has not arrived; they wait behind at
