@@ -1,6 +1,7 @@
--- LaxCounter's immediate set/set_if/del over a batch. The caller runs it
--- only when none of its flushes is in flight, so Redis holds everything it
--- flushed and nothing else of its pending deltas.
+-- LaxCounter's immediate set_if/set_all_if/del over a batch (set and
+-- set_all are one plain HSET). The caller runs it only when none of its
+-- flushes is in flight, so Redis holds everything it flushed and nothing
+-- else of its pending deltas.
 -- KEYS[1]: the hash. ARGV[1]: "set" or "del". Then the entries:
 --   "set": 7 each: field, op, operand, operand_plain, amount, low, high.
 --          `operand` is the caller's operand minus its pending delta for
