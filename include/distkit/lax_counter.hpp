@@ -10,6 +10,9 @@
 #include "distkit/counter.hpp"
 
 namespace distkit {
+namespace detail {
+struct LaxCounterAccess;
+}  // namespace detail
 
 // A snapshot of a LaxCounter's buffer and flusher.
 struct LaxCounterStats {
@@ -66,6 +69,10 @@ struct LaxCounterStats {
 // compares against the local view. The first touch of a key fetches its
 // Redis value once (this needs Redis); after that increments on the key need
 // no network and keep being accepted while Redis is down.
+//
+// Memory: a key that is settled (nothing pending or in flight) and that the
+// flusher has not seen busy for 60 seconds is freed; its next use is a first
+// touch again (one HMGET), so nothing is lost.
 //
 // set, set_if, set_all, set_all_if, del and clear act on Redis at once and
 // override this process's pending delta for those keys, including a delta
@@ -146,6 +153,7 @@ class LaxCounter final : public Counter {
                            Handler<std::vector<UpdateResult>> handler) override;
 
  private:
+  friend struct detail::LaxCounterAccess;
   class Impl;
   LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> impl);
   std::shared_ptr<Client> client_;  // keeps the I/O thread alive while the counter is usable

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "distkit/instance_aware_counter.hpp"
+#include "distkit/lax_counter.hpp"
 #include "distkit/strict_instance_aware_counter.hpp"
 
 namespace distkit {
@@ -49,6 +50,9 @@ class LaxInstanceAwareCounter final : public InstanceAwareCounter {
   // throws the error that stopped it (the deltas stay buffered) or
   // Errc::timeout.
   void flush();
+  // The flusher's counters, as LaxCounter::stats() (the same machinery):
+  // flushes, retries, set-aside deltas, pending keys and their total.
+  LaxCounterStats stats() const;
   ~LaxInstanceAwareCounter() override;
 
   const std::string& instance_id() const noexcept override;

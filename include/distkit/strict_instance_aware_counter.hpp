@@ -7,6 +7,9 @@
 #include "distkit/instance_aware_counter.hpp"
 
 namespace distkit {
+namespace detail::instance_aware {
+struct StrictAccess;
+}
 
 // An InstanceAwareCounter whose every call, batches included, is one Lua
 // script invocation: atomic as a whole and immediately visible everywhere.
@@ -18,6 +21,15 @@ namespace distkit {
 //   C:cumulative   hash   key -> cumulative
 //   C:keys         set    every key that has a cumulative
 //   C:count:<id>   hash   key -> that instance's slice
+// plus one key of distkit C++'s own, which Rust processes neither read nor
+// write:
+//   C:slice_epoch:<id>  hash  key -> the key's epoch when that instance's
+//                             slice was written ('' marks the hash); expires
+//                             unless the instance's heartbeat renews it
+// A global set/del (of any process, C++ or Rust) bumps the key's epoch; a
+// slice written under an older epoch is stale: it does not count, it is
+// reset at the instance's next touch of the key, and it is not subtracted
+// when its instance dies.
 // On Redis Cluster all of them must hash to one slot: use a prefix with a
 // hash tag (e.g. `{app}`).
 //
@@ -98,6 +110,7 @@ class StrictInstanceAwareCounter final : public InstanceAwareCounter {
 
  private:
   class Impl;
+  friend struct detail::instance_aware::StrictAccess;
   StrictInstanceAwareCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> impl);
   std::shared_ptr<Client> client_;  // keeps the connection's I/O thread alive
   std::shared_ptr<Impl> impl_;

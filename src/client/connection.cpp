@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "client/backoff.hpp"
@@ -145,7 +146,9 @@ class PipelinedConnection final : public Connection,
   // Moves everything submitted since the last drain into the queue in one
   // go: this is where concurrent callers get coalesced into one write.
   void drain_inbox() {
-    std::vector<Submitted> batch;
+    // The inbox and this batch trade their vectors, so both keep their
+    // capacity from one drain to the next.
+    std::vector<Submitted> batch = std::exchange(spare_inbox_, {});
     {
       std::lock_guard lock(inbox_mutex_);
       batch.swap(inbox_);
@@ -162,8 +165,18 @@ class PipelinedConnection final : public Connection,
       if (remember_script(entry.request.script())) entry.request.switch_to_eval();
       queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline);
     }
+    recycle(std::move(batch), spare_inbox_);
     arm_request_timer();
     write_pending();
+  }
+
+  // Keeps an emptied vector's capacity for the next use, unless a burst
+  // grew it past what steady traffic needs.
+  template <class T>
+  static void recycle(std::vector<T> used, std::vector<T>& spare) {
+    constexpr std::size_t kept_entries = 1024;
+    used.clear();
+    if (used.capacity() <= kept_entries) spare = std::move(used);
   }
 
   // Scripts used once are loaded by every later handshake, so that a
@@ -312,7 +325,7 @@ class PipelinedConnection final : public Connection,
   void on_read(std::size_t size) {
     last_read_ = clock::now();
     const auto generation = generation_;
-    std::vector<RequestQueue::Finished> finished;
+    std::vector<RequestQueue::Finished> finished = std::exchange(spare_finished_, {});
     try {
       reader_->feed({read_buffer_.data(), size});
       while (auto reply = reader_->next()) {
@@ -328,6 +341,7 @@ class PipelinedConnection final : public Connection,
       return connection_lost(e.what());
     }
     run(finished);
+    recycle(std::move(finished), spare_finished_);
     // A callback may have closed the connection or triggered a reconnect.
     if (generation != generation_ || state_ == State::closed) return;
     if (state_ == State::ready) cure_refusal();
@@ -469,6 +483,8 @@ class PipelinedConnection final : public Connection,
   std::mutex inbox_mutex_;
   std::vector<Submitted> inbox_;
   bool drain_scheduled_ = false;
+  std::vector<Submitted> spare_inbox_;
+  std::vector<RequestQueue::Finished> spare_finished_;
 
   State state_ = State::connecting;
   std::uint64_t generation_ = 0;

@@ -22,7 +22,9 @@ constexpr std::size_t max_reserved_elements = 4096;
 // without copies. Elements arrive in index order, and the vector grows only
 // when the next sibling arrives, after every earlier sibling (and the
 // pointer hiredis kept to it) is complete. Only the root is heap-allocated
-// (and freed by us or by freeObject when hiredis discards a partial reply).
+// (and freed by us or by freeObject when hiredis discards a partial reply);
+// the reader hands the root of the previous reply back through the task's
+// privdata, so a stream of replies reuses one allocation.
 Reply* place(const redisReadTask* task, Reply value) {
   if (task->parent != nullptr) {
     auto* parent = static_cast<Reply*>(task->parent->obj);
@@ -32,7 +34,11 @@ Reply* place(const redisReadTask* task, Reply value) {
     slot = std::move(value);
     return &slot;
   }
-  return new Reply(std::move(value));
+  auto* spare = static_cast<std::unique_ptr<Reply>*>(task->privdata);
+  if (spare == nullptr || *spare == nullptr) return new Reply(std::move(value));
+  Reply* root = spare->release();
+  *root = std::move(value);
+  return root;
 }
 
 void* create_string(const redisReadTask* task, char* data, size_t length) {
@@ -89,6 +95,7 @@ ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(&reply_funct
   // them continuously), but let go of one grown by a large reply once it has
   // been consumed, instead of keeping its peak size until reconnect.
   static_cast<redisReader*>(reader_.get())->maxbuf = kept_buffer_capacity;
+  static_cast<redisReader*>(reader_.get())->privdata = &spare_root_;
 }
 
 ReplyReader::~ReplyReader() = default;
@@ -113,7 +120,9 @@ std::optional<Reply> ReplyReader::next() {
   }
   if (object == nullptr) return std::nullopt;
   std::unique_ptr<Reply> root(static_cast<Reply*>(object));
-  return std::move(*root);
+  std::optional<Reply> reply(std::move(*root));
+  spare_root_ = std::move(root);
+  return reply;
 }
 
 }  // namespace distkit::detail

@@ -33,6 +33,8 @@ class ReplyReader {
   struct Deleter {
     void operator()(void* reader) const noexcept;
   };
+  // Declared before reader_, whose object callbacks use it until the end.
+  std::unique_ptr<Reply> spare_root_;  // the last reply's root, for the next
   std::unique_ptr<void, Deleter> reader_;
 };
 

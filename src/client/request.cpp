@@ -1,58 +1,79 @@
 #include "client/request.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include "client/script.hpp"
 
 namespace distkit::detail {
 namespace {
 
+// Room for "*<count>\r\n" with any std::size_t count.
+constexpr std::size_t max_count_line = 1 + 20 + 2;
+
 std::string_view format_decimal(std::int64_t value, char (&buffer)[24]) {
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return {buffer, static_cast<std::size_t>(result.ptr - buffer)};
 }
 
-void append_count(std::string& out, char marker, std::size_t count) {
-  char buffer[24];
-  out += marker;
-  out += format_decimal(static_cast<std::int64_t>(count), buffer);
-  out += "\r\n";
+// "<marker><count>\r\n" into `buffer`.
+std::string_view count_line(char marker, std::size_t count, char (&buffer)[max_count_line + 1]) {
+  buffer[0] = marker;
+  auto result = std::to_chars(buffer + 1, buffer + sizeof buffer - 2, count);
+  *result.ptr++ = '\r';
+  *result.ptr++ = '\n';
+  return {buffer, static_cast<std::size_t>(result.ptr - buffer)};
 }
 
-// "*<argc>\r\n" followed by the command name and the script reference.
-std::string encode_head(std::size_t tail_arguments, std::string_view command,
-                        std::string_view script_ref) {
-  std::string head;
-  head.reserve(32 + script_ref.size());
-  const bool is_script = !script_ref.empty();
-  append_count(head, '*', tail_arguments + (is_script ? 2 : 1));
-  append_bulk(head, command);
-  if (is_script) append_bulk(head, script_ref);
-  return head;
+template <class Bytes>
+void append(Bytes& out, std::string_view text) {
+  out.insert(out.end(), text.begin(), text.end());
+}
+
+// Appends the RESP bulk string "$<size>\r\n<value>\r\n" to `out`.
+template <class Bytes>
+void append_bulk(Bytes& out, std::string_view value) {
+  char buffer[max_count_line + 1];
+  append(out, count_line('$', value.size(), buffer));
+  append(out, value);
+  append(out, "\r\n");
 }
 
 }  // namespace
 
-void append_bulk(std::string& out, std::string_view value) {
-  append_count(out, '$', value.size());
-  out += value;
-  out += "\r\n";
-}
-
 void Request::switch_to_eval() {
-  head_ = encode_head(tail_arguments_, "EVAL", script_->body());
+  char buffer[max_count_line + 1];
+  Bytes rewritten;
+  append(rewritten, count_line('*', tail_arguments_ + 2, buffer));
+  append_bulk(rewritten, "EVAL");
+  append_bulk(rewritten, script_->body());
+  const std::size_t head_size = rewritten.size();
+  append(rewritten, tail());
+  bytes_ = std::move(rewritten);
+  head_begin_ = 0;
+  tail_begin_ = head_size;
   uses_eval_ = true;
 }
 
-RequestBuilder::RequestBuilder(std::string_view command) : command_(command) {}
+// The builder leaves room for the argument count, then writes the command
+// name (and script reference) and the arguments after it; build() puts the
+// count right before the name.
+RequestBuilder::RequestBuilder(std::string_view command) {
+  request_.bytes_.resize(max_count_line);
+  append_bulk(request_.bytes_, command);
+  request_.tail_begin_ = request_.bytes_.size();
+}
 
-RequestBuilder::RequestBuilder(const Script& script, std::size_t num_keys) : command_("EVALSHA") {
+RequestBuilder::RequestBuilder(const Script& script, std::size_t num_keys)
+    : RequestBuilder("EVALSHA") {
   request_.script_ = &script;
+  append_bulk(request_.bytes_, script.sha1());
+  request_.tail_begin_ = request_.bytes_.size();
   arg(static_cast<std::int64_t>(num_keys));
 }
 
 RequestBuilder& RequestBuilder::arg(std::string_view value) {
-  append_bulk(request_.tail_, value);
+  append_bulk(request_.bytes_, value);
   ++request_.tail_arguments_;
   return *this;
 }
@@ -63,9 +84,11 @@ RequestBuilder& RequestBuilder::arg(std::int64_t value) {
 }
 
 Request RequestBuilder::build() {
-  const std::string_view script_ref =
-      request_.script_ != nullptr ? std::string_view(request_.script_->sha1()) : "";
-  request_.head_ = encode_head(request_.tail_arguments_, command_, script_ref);
+  const std::size_t head_words = request_.script_ != nullptr ? 2 : 1;
+  char buffer[max_count_line + 1];
+  const std::string_view count = count_line('*', request_.tail_arguments_ + head_words, buffer);
+  request_.head_begin_ = max_count_line - count.size();
+  std::memcpy(request_.bytes_.data() + request_.head_begin_, count.data(), count.size());
   return std::move(request_);
 }
 

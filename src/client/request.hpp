@@ -1,9 +1,9 @@
 // RESP encoding of commands (sans-IO).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 namespace distkit::detail {
@@ -14,12 +14,19 @@ class Script;
 // (EVALSHA <sha>) and a tail holding numkeys, keys and arguments, so that it
 // can be re-sent as EVAL <body> after NOSCRIPT without re-encoding the
 // arguments.
+//
+// Head and tail share one buffer, inline up to a typical counter call's
+// size: building a request allocates nothing on the usual path.
 class Request {
  public:
   // The bytes to write: head() followed by tail().
-  std::string_view head() const noexcept { return head_; }
-  std::string_view tail() const noexcept { return tail_; }
-  std::size_t size() const noexcept { return head_.size() + tail_.size(); }
+  std::string_view head() const noexcept {
+    return {bytes_.data() + head_begin_, tail_begin_ - head_begin_};
+  }
+  std::string_view tail() const noexcept {
+    return {bytes_.data() + tail_begin_, bytes_.size() - tail_begin_};
+  }
+  std::size_t size() const noexcept { return bytes_.size() - head_begin_; }
 
   // The script of an EVALSHA request, nullptr for other commands.
   const Script* script() const noexcept { return script_; }
@@ -31,8 +38,13 @@ class Request {
 
  private:
   friend class RequestBuilder;
-  std::string head_;
-  std::string tail_;
+  using Bytes = boost::container::small_vector<char, 192>;
+  // [head_begin_, tail_begin_) is the head, [tail_begin_, end) the tail;
+  // the bytes before head_begin_ are unused room the builder reserved for
+  // the argument count, whose length is known only at the end.
+  Bytes bytes_;
+  std::size_t head_begin_ = 0;
+  std::size_t tail_begin_ = 0;
   std::size_t tail_arguments_ = 0;
   const Script* script_ = nullptr;
   bool uses_eval_ = false;
@@ -51,15 +63,11 @@ class RequestBuilder {
   RequestBuilder& arg(std::string_view value);
   RequestBuilder& arg(std::int64_t value);
 
-  // Finishes the request; the builder is left empty.
+  // Finishes the request; the builder is not to be used afterwards.
   Request build();
 
  private:
   Request request_;
-  std::string command_;
 };
-
-// Appends the RESP bulk string "$<size>\r\n<value>\r\n" to `out`.
-void append_bulk(std::string& out, std::string_view value);
 
 }  // namespace distkit::detail

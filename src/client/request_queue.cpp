@@ -8,16 +8,33 @@
 namespace distkit::detail {
 namespace {
 
+// Past this many entries a drained vector gives its memory back.
+constexpr std::size_t kept_entries = 1024;
+
+// Empties `entries`, releasing a capacity grown by a burst.
+template <class Entries>
+void clear_releasing(Entries& entries) {
+  if (entries.capacity() > kept_entries) {
+    Entries().swap(entries);
+  } else {
+    entries.clear();
+  }
+}
+
+// Fails and removes the expired entries, keeping the others in order.
 template <class Entries, class Expired, class Fail>
 void erase_expired(Entries& entries, Expired expired, Fail fail) {
-  for (auto it = entries.begin(); it != entries.end();) {
-    if (!expired(*it)) {
-      ++it;
+  auto kept = entries.begin();
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (expired(*it)) {
+      fail(*it);
       continue;
     }
-    fail(*it);
-    it = entries.erase(it);
+    if (kept != it) *kept = std::move(*it);
+    ++kept;
   }
+  entries.erase(kept, entries.end());
+  if (entries.empty()) clear_releasing(entries);
 }
 
 }  // namespace
@@ -41,14 +58,14 @@ std::size_t RequestQueue::take_writable(std::string& out) {
     out += entry.request.tail();
     in_flight_.push_back(std::move(entry));
   }
-  queued_.clear();
+  clear_releasing(queued_);
   return taken;
 }
 
 std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished) {
-  if (in_flight_.empty()) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
-  Entry entry = std::move(in_flight_.front());
-  in_flight_.pop_front();
+  if (in_flight() == 0) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
+  Entry entry = std::move(oldest_in_flight());
+  pop_oldest_in_flight();
   const bool is_script = entry.request.script() != nullptr && !entry.request.uses_eval();
   const auto refusal = classify_refusal(reply, is_script);
   if (refusal) {
@@ -61,35 +78,54 @@ std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>
   // This request ran, so the refused ones before it can no longer run in
   // issue order.
   for (Entry& earlier : refused_) finish(earlier, make_error_code(Errc::connection), {}, finished);
-  refused_.clear();
+  clear_releasing(refused_);
   finish(entry, {}, std::move(reply), finished);
   return std::nullopt;
+}
+
+void RequestQueue::pop_oldest_in_flight() {
+  ++answered_;
+  if (answered_ == in_flight_.size()) return clear_in_flight();
+  if (answered_ * 2 >= in_flight_.size()) {
+    in_flight_.erase(in_flight_.begin(),
+                     in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_));
+    answered_ = 0;
+  }
+}
+
+void RequestQueue::clear_in_flight() {
+  clear_releasing(in_flight_);
+  answered_ = 0;
 }
 
 void RequestQueue::resume_refused() {
   queued_.insert(queued_.begin(), std::make_move_iterator(refused_.begin()),
                  std::make_move_iterator(refused_.end()));
-  refused_.clear();
+  clear_releasing(refused_);
 }
 
 void RequestQueue::fail_in_flight(boost::system::error_code error,
                                   std::vector<Finished>& finished) {
-  for (Entry& entry : in_flight_) finish(entry, error, {}, finished);
-  in_flight_.clear();
+  for (auto it = in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_);
+       it != in_flight_.end(); ++it) {
+    finish(*it, error, {}, finished);
+  }
+  clear_in_flight();
 }
 
 void RequestQueue::fail_all(boost::system::error_code error, std::vector<Finished>& finished) {
   fail_in_flight(error, finished);
   for (auto* entries : {&refused_, &queued_}) {
     for (Entry& entry : *entries) finish(entry, error, {}, finished);
-    entries->clear();
+    clear_releasing(*entries);
   }
 }
 
 void RequestQueue::expire(clock::time_point now, boost::system::error_code unsent_error,
                           std::vector<Finished>& finished) {
-  for (Entry& entry : in_flight_) {
-    if (entry.deadline <= now) finish(entry, make_error_code(Errc::timeout), {}, finished);
+  for (auto it = in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_);
+       it != in_flight_.end(); ++it) {
+    if (it->deadline <= now) finish(*it, make_error_code(Errc::timeout), {}, finished);
   }
   // Unsent requests are dropped outright: Redis never ran them.
   const auto expired = [now](const Entry& entry) { return entry.deadline <= now; };
@@ -100,6 +136,7 @@ void RequestQueue::expire(clock::time_point now, boost::system::error_code unsen
 
 std::optional<RequestQueue::clock::time_point> RequestQueue::next_deadline() const {
   std::optional<clock::time_point> earliest;
+  // Answered in-flight entries are moved from, so they have no callback.
   for (const auto* entries : {&in_flight_, &refused_, &queued_}) {
     for (const Entry& entry : *entries) {
       if (entry.done && (!earliest || entry.deadline < *earliest)) earliest = entry.deadline;

@@ -4,7 +4,6 @@
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +17,8 @@ namespace distkit::detail {
 
 // Receives the outcome of one request: an error_code (Errc::timeout,
 // Errc::connection, Errc::closed) or the reply, which may be a Redis error.
-using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply)>;
+// Sized to hold a counter call's reply parser and completion inline.
+using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply), 208>;
 
 // Tracks requests from submission to reply, keeping them in issue order.
 //
@@ -37,6 +37,10 @@ using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply)>;
 // The queue never invokes callbacks: it appends them, with their outcome, to
 // the `finished` vector its caller runs once the queue is consistent again
 // (callbacks may submit new requests). Not thread-safe.
+//
+// The entries live in vectors that keep their capacity between batches, so
+// a steady stream of requests allocates nothing here; capacity grown by a
+// burst is released once the burst has drained.
 class RequestQueue {
  public:
   using clock = std::chrono::steady_clock;
@@ -82,7 +86,7 @@ class RequestQueue {
   std::optional<clock::time_point> next_deadline() const;
 
   std::size_t queued() const noexcept { return queued_.size(); }
-  std::size_t in_flight() const noexcept { return in_flight_.size(); }
+  std::size_t in_flight() const noexcept { return in_flight_.size() - answered_; }
   std::size_t refused() const noexcept { return refused_.size(); }
 
  private:
@@ -95,9 +99,18 @@ class RequestQueue {
   static void finish(Entry& entry, boost::system::error_code error, Reply reply,
                      std::vector<Finished>& finished);
 
-  std::deque<Entry> queued_;
-  std::deque<Entry> in_flight_;
-  std::deque<Entry> refused_;
+  // The oldest in-flight entry, and taking it off the front.
+  Entry& oldest_in_flight() noexcept { return in_flight_[answered_]; }
+  void pop_oldest_in_flight();
+  void clear_in_flight();
+
+  std::vector<Entry> queued_;
+  // Entries before answered_ are answered and moved from; they are dropped
+  // in bulk once they are half of the vector, so popping the front is
+  // amortized O(1) without a deque's per-chunk allocations.
+  std::vector<Entry> in_flight_;
+  std::size_t answered_ = 0;
+  std::vector<Entry> refused_;
 };
 
 }  // namespace distkit::detail

@@ -12,6 +12,7 @@
 #include "counters/batch_limit.hpp"
 #include "counters/counter_options.hpp"
 #include "counters/lax_counter_impl.hpp"
+#include "counters/lax_epoch.hpp"
 #include "counters/lax_hash_layout.hpp"
 #include "counters/scripts.hpp"
 
@@ -106,7 +107,9 @@ LaxCounter::Impl::Impl(const CounterOptions& options)
                                       std::to_string(options.shards) + " shards)"),
       flusher_(std::make_shared<detail::LaxFlusher>(
           detail::ClientAccess::connection(*options.client), options.allowed_lag,
-          std::make_unique<detail::LaxHashLayout>(layout_, instance_, name_))) {}
+          std::make_unique<detail::LaxHashLayout>(layout_, instance_, name_))) {
+  flusher_->reclaim_idle_keys(idle_before_reclaim.load());
+}
 
 // ---- Increments ----
 
@@ -138,13 +141,14 @@ std::vector<UpdateResult> LaxCounter::Impl::add_all(const std::vector<LaxSlot*>&
 std::vector<LaxSlot*> LaxCounter::Impl::slots_of(std::span<const RedisKey> keys) {
   std::vector<LaxSlot*> slots;
   slots.reserve(keys.size());
-  for (const RedisKey& key : keys) slots.push_back(flusher_->slots().find_or_create(key.str()));
+  for (const RedisKey& key : keys) slots.push_back(flusher_->slots().pin_or_create(key.str()));
   return slots;
 }
 
 void LaxCounter::Impl::inc_async(const RedisKey& key, CounterComparator cmp, int128 delta,
                                  Callback<UpdateResult> done) {
-  LaxSlot* slot = flusher_->slots().find_or_create(key.str());
+  LaxSlot* slot = flusher_->slots().pin_or_create(key.str());
+  done = unpinning({slot}, std::move(done));
   ensure_warm({slot}, [self = shared_from_this(), slot, cmp, delta,
                        done = std::move(done)](Outcome<Done> warm) mutable {
     if (warm.error) return done({warm.error, std::move(warm.message), {}});
@@ -158,8 +162,9 @@ void LaxCounter::Impl::inc_all_async(std::vector<ConditionalUpdate> updates,
   std::vector<LaxSlot*> slots;
   slots.reserve(updates.size());
   for (const auto& update : updates) {
-    slots.push_back(flusher_->slots().find_or_create(update.key.str()));
+    slots.push_back(flusher_->slots().pin_or_create(update.key.str()));
   }
+  done = unpinning(slots, std::move(done));
   ensure_warm(slots, [self = shared_from_this(), slots, updates = std::move(updates),
                       done = std::move(done)](Outcome<Done> warm) mutable {
     if (warm.error) return done({warm.error, std::move(warm.message), {}});
@@ -211,15 +216,21 @@ LaxCounterStats LaxCounter::stats() const {
   return impl_->flusher().stats();
 }
 
+// The warm path: a LaxSection keeps the slot from being reclaimed while it
+// is used without a lock.
 std::int64_t LaxCounter::inc(const RedisKey& key, std::int64_t count) {
-  if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->flusher().add(*slot, count);
+  {
+    const detail::LaxSection section;
+    if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->flusher().add(*slot, count);
+  }
   return impl_->blocking<std::int64_t>(
       [&](OutcomeCallback<std::int64_t> done) { impl_->inc_value(key, count, std::move(done)); });
 }
 
 std::int64_t LaxCounter::dec(const RedisKey& key, std::int64_t count) {
-  if (LaxSlot* slot = impl_->warm_slot(key)) {
-    if (count != INT64_MIN) return impl_->flusher().add(*slot, -count);
+  if (count != INT64_MIN) {
+    const detail::LaxSection section;
+    if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->flusher().add(*slot, -count);
   }
   return impl_->blocking<std::int64_t>([&](OutcomeCallback<std::int64_t> done) {
     impl_->inc_value(key, negated(count), std::move(done));
@@ -227,7 +238,10 @@ std::int64_t LaxCounter::dec(const RedisKey& key, std::int64_t count) {
 }
 
 UpdateResult LaxCounter::inc_if(const RedisKey& key, CounterComparator cmp, std::int64_t count) {
-  if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->flusher().add_if(*slot, cmp, count);
+  {
+    const detail::LaxSection section;
+    if (LaxSlot* slot = impl_->warm_slot(key)) return impl_->flusher().add_if(*slot, cmp, count);
+  }
   return impl_->blocking<UpdateResult>([&](OutcomeCallback<UpdateResult> done) {
     impl_->inc_async(key, cmp, count, std::move(done));
   });
@@ -235,7 +249,8 @@ UpdateResult LaxCounter::inc_if(const RedisKey& key, CounterComparator cmp, std:
 
 std::int64_t LaxCounter::get(const RedisKey& key) {
   return impl_->blocking<std::int64_t>([&](OutcomeCallback<std::int64_t> done) {
-    impl_->read_values(impl_->slots_of({&key, 1}), first_of(std::move(done)));
+    auto slots = impl_->slots_of({&key, 1});
+    impl_->read_values(slots, Impl::unpinning(slots, first_of(std::move(done))));
   });
 }
 
@@ -244,7 +259,8 @@ std::vector<std::int64_t> LaxCounter::get_all(std::span<const RedisKey> keys) {
   detail::check_batch_size("get_all", keys.size());
   return impl_->blocking<std::vector<std::int64_t>>(
       [&](OutcomeCallback<std::vector<std::int64_t>> done) {
-        impl_->read_values(impl_->slots_of(keys), std::move(done));
+        auto slots = impl_->slots_of(keys);
+        impl_->read_values(slots, Impl::unpinning(slots, std::move(done)));
       });
 }
 
@@ -319,7 +335,8 @@ void LaxCounter::initiate_dec(RedisKey key, std::int64_t count, Handler<std::int
 }
 void LaxCounter::initiate_get(RedisKey key, Handler<std::int64_t> handler) {
   if (auto done = impl_->completion<std::int64_t>(std::move(handler))) {
-    impl_->read_values(impl_->slots_of({&key, 1}), first_of(std::move(done)));
+    auto slots = impl_->slots_of({&key, 1});
+    impl_->read_values(slots, Impl::unpinning(slots, first_of(std::move(done))));
   }
 }
 void LaxCounter::initiate_set(RedisKey key, std::int64_t count, Handler<std::int64_t> handler) {
@@ -352,7 +369,8 @@ void LaxCounter::initiate_get_all(std::vector<RedisKey> keys,
   if (auto done = impl_->completion<std::vector<std::int64_t>>(std::move(handler), keys.empty())) {
     if (keys.empty()) return done({});
     if (refused_batch("get_all", keys.size(), done)) return;
-    impl_->read_values(impl_->slots_of(keys), std::move(done));
+    auto slots = impl_->slots_of(keys);
+    impl_->read_values(slots, Impl::unpinning(slots, std::move(done)));
   }
 }
 void LaxCounter::initiate_inc_all(std::vector<KeyCount> updates,

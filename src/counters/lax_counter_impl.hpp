@@ -28,6 +28,12 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   using LaxSlot = detail::LaxSlot;
   using int128 = detail::int128;
 
+  // How long a key stays settled and untouched before its slot is freed
+  // (LaxFlusher's reclaim); read when a counter is created. Tests and
+  // benchmarks shorten it.
+  static inline std::atomic<std::chrono::milliseconds> idle_before_reclaim{
+      std::chrono::seconds(60)};
+
   explicit Impl(const CounterOptions& options);
 
   detail::LaxFlusher& flusher() noexcept { return *flusher_; }
@@ -79,7 +85,11 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   // and throws.
   std::vector<UpdateResult> add_all(const std::vector<LaxSlot*>& slots,
                                     std::span<const ConditionalUpdate> updates);
+  // The slots of `keys`, pinned; `unpinning` releases them.
   std::vector<LaxSlot*> slots_of(std::span<const RedisKey> keys);
+  // `done`, unpinning `slots` after it ran.
+  template <class T>
+  static Callback<T> unpinning(const std::vector<LaxSlot*>& slots, Callback<T> done);
 
   // ---- Reads (lax_reads.cpp) ----
 
@@ -148,12 +158,27 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
                       Callback<std::vector<UpdateResult>> done);
   void override_shard(std::size_t shard, Mode mode, std::vector<ConditionalUpdate> updates,
                       Callback<std::vector<UpdateResult>> done);
+  detail::Request overwrite_request(const std::string& hash,
+                                    const std::vector<ConditionalUpdate>& updates) const;
+  detail::Request override_request(const std::string& hash, Mode mode,
+                                   const std::vector<ConditionalUpdate>& updates,
+                                   Targets& targets) const;
+  std::vector<UpdateResult> settle_overwrite(const std::string& hash,
+                                             const std::vector<ConditionalUpdate>& updates,
+                                             Targets& targets, const detail::Reply& reply);
+  void apply(Targets& targets);
   std::vector<UpdateResult> settle_override(const std::string& hash, Mode mode,
                                             const std::vector<ConditionalUpdate>& updates,
                                             Targets& targets, const detail::Reply& reply);
   void release(Targets& targets);
+
+  // Slots clear() handles per turn of the strand.
+  static constexpr std::size_t clear_slice = 4096;
+  struct ClearWalk;
   void start_clear(Callback<detail::Done> done);
-  void clear_shard(std::size_t shard, Targets targets, Callback<std::vector<detail::Done>> done);
+  void take_for_clear(const std::shared_ptr<ClearWalk>& walk);
+  void send_clear(const std::shared_ptr<ClearWalk>& walk);
+  void settle_clear(const std::shared_ptr<ClearWalk>& walk);
 
   // Runs `start` as a lane job with the command timeout as its deadline,
   // failing `done` when it expires.
@@ -172,6 +197,15 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   std::shared_ptr<Refresh> open_refresh_;
 };
 
+template <class T>
+LaxCounter::Impl::Callback<T> LaxCounter::Impl::unpinning(const std::vector<LaxSlot*>& slots,
+                                                          Callback<T> done) {
+  return [slots, done = std::move(done)](detail::Outcome<T> outcome) mutable {
+    done(std::move(outcome));
+    for (LaxSlot* slot : slots) detail::LaxSlotMap::unpin(*slot);
+  };
+}
+
 template <class T, class Start>
 void LaxCounter::Impl::enqueue_job(Callback<T> done, Start start) {
   auto shared_done = std::make_shared<Callback<T>>(std::move(done));
@@ -183,7 +217,14 @@ void LaxCounter::Impl::enqueue_job(Callback<T> done, Start start) {
       clock::now() + command_timeout());
 }
 
-// steady_clock nanoseconds, the unit of LaxSlot::fetched_at.
-std::int64_t lax_now_ns();
+namespace detail {
+// Tests and benchmarks look at a LaxCounter's flusher.
+struct LaxCounterAccess {
+  static LaxFlusher& flusher(LaxCounter& counter) { return counter.impl_->flusher(); }
+  static std::atomic<std::chrono::milliseconds>& idle_before_reclaim() {
+    return LaxCounter::Impl::idle_before_reclaim;
+  }
+};
+}  // namespace detail
 
 }  // namespace distkit

@@ -118,6 +118,16 @@ LaxFlushLayout::ChunkReply decode_chunk_reply(const Reply& reply, std::size_t si
 // in order. So while an owner's job runs no delta of this instance is in an
 // unknown state in Redis, and a job waits behind at most one flush.
 //
+// Reclaim (strand, once reclaim_idle_keys() turned it on): a key the strand
+// saw last busy (touch(): fetched, flushed, refreshed, overridden) more than
+// `idle` ago and settled (nothing pending or in flight, no pin) is freed in
+// three reclaim passes, lane jobs of at most reclaim_batch keys each: the
+// first marks the slot retiring (readers then take the slow path, which
+// revives it), the second, once every LaxSection that could have missed the
+// mark has ended, unlinks it from the map if it is still settled, and the
+// third, once every section that could still hold it has ended, frees it
+// (and returns free memory to the system).
+//
 // Thread-safe except where marked "strand only".
 class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
  public:
@@ -127,11 +137,23 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   static constexpr std::size_t chunk_keys = 1000;
   // Chunks in flight at once: keeps Redis busy while the next is built.
   static constexpr std::size_t window = 4;
+  // Keys a reclaim pass handles per step (about 10 ms of strand time).
+  static constexpr std::size_t reclaim_batch = 16384;
+  // The pause between reclaim passes while keys are on their way out.
+  static constexpr std::chrono::milliseconds reclaim_step_pause{20};
 
   LaxFlusher(std::shared_ptr<Connection> connection, std::chrono::milliseconds allowed_lag,
              std::unique_ptr<LaxFlushLayout> layout);
+  // Slots release() did not free (the client ended first and dropped its
+  // queued work) are freed on a short-lived thread of their own when they
+  // are many, so that no destructor waits for that.
+  ~LaxFlusher();
 
   // ---- Any thread ----
+
+  // Turns on the reclaim of keys idle for `idle`; call before any other
+  // use. Without it slots live as long as the flusher.
+  void reclaim_idle_keys(std::chrono::milliseconds idle) noexcept { reclaim_idle_ = idle; }
 
   LaxSlotMap& slots() noexcept { return slots_; }
   Connection& connection() const noexcept { return *connection_; }
@@ -202,6 +224,9 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   void job_finished();
   bool stopped() const noexcept { return stopped_; }
 
+  // The strand saw the key busy: its reclaim waits another idle period.
+  void touch(LaxSlot& slot);
+
   // view - base - unacked - held: what was added and not yet sent.
   int128 pending_of(const LaxSlot& slot) const;
   // Marks `delta` of the slot as taken by a job in flight (an override).
@@ -235,6 +260,13 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   void fail(boost::system::error_code error, std::string message);
   static void release_step(std::shared_ptr<LaxFlusher> self, std::shared_ptr<void> owner);
 
+  void arm_reclaim_timer(clock::duration after);
+  void reclaim_pass();
+  void free_limbo();
+  void unlink_retiring();
+  void retire_idle(std::int64_t now);
+  bool settled(const LaxSlot& slot) const;
+
   const std::shared_ptr<Connection> connection_;
   const std::chrono::milliseconds allowed_lag_;
   const std::unique_ptr<LaxFlushLayout> layout_;
@@ -248,6 +280,7 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   // ---- Strand-only state ----
   std::uint64_t popped_ = 0;  // keys taken out of dirty_
   boost::asio::steady_timer flush_timer_;
+  boost::asio::steady_timer reclaim_timer_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer lane_timer_;
   Backoff backoff_;
@@ -273,6 +306,22 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   bool round_failed_ = false;
   bool pump_posted_ = false;
   OutcomeCallback<Done> flush_done_;
+
+  // Reclaim (see the class comment); reclaim_idle_ is 0 when off.
+  std::chrono::milliseconds reclaim_idle_{0};
+  std::deque<std::pair<LaxSlot*, std::int64_t>> idle_;  // (slot, lax_now_ns() queued)
+  std::vector<LaxSlot*> retiring_;
+  std::uint64_t retiring_epoch_ = 0;
+  std::vector<LaxSlotMap::Node> limbo_;
+  std::uint64_t limbo_epoch_ = 0;
+  bool reclaim_armed_ = false;
+  bool reclaim_queued_ = false;
+  std::size_t freed_since_trim_ = 0;
 };
 
 }  // namespace distkit::detail
+
+namespace distkit {
+// steady_clock nanoseconds, the unit of LaxSlot::fetched_at and touched_at.
+std::int64_t lax_now_ns();
+}  // namespace distkit

@@ -22,7 +22,13 @@ void LaxCounter::Impl::ensure_warm(const std::vector<LaxSlot*>& slots,
   {
     std::lock_guard lock(fetch_mutex_);
     for (LaxSlot* slot : slots) {
-      if (slot->state.load(std::memory_order_acquire) == LaxSlot::ready) continue;
+      // A retiring slot (on its way to reclaim) still holds the key's
+      // value; the caller's pin keeps it, and it is ready again.
+      std::uint8_t state = LaxSlot::retiring;
+      if (slot->state.compare_exchange_strong(state, LaxSlot::ready, std::memory_order_acq_rel) ||
+          state == LaxSlot::ready) {
+        continue;
+      }
       join->remaining.fetch_add(1, std::memory_order_relaxed);
       auto& waiters = fetch_waiters_[slot];
       if (waiters.empty()) to_fetch.push_back(slot);  // nobody is fetching it yet
@@ -50,6 +56,7 @@ void LaxCounter::Impl::fetch(std::vector<LaxSlot*> slots) {
           slot.fetched_at.store(now, std::memory_order_relaxed);
         }
         slot.state.store(outcome.error ? LaxSlot::cold : LaxSlot::ready, std::memory_order_release);
+        self->flusher_->touch(slot);
         auto node = self->fetch_waiters_.extract(slots[i]);
         waiters.insert(waiters.end(), node.mapped().begin(), node.mapped().end());
       }
@@ -131,6 +138,7 @@ void LaxCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
                  slot, detail::int128{values[i]} - slot.base.load(std::memory_order_relaxed));
              slot.base.store(values[i], std::memory_order_relaxed);
              slot.fetched_at.store(now, std::memory_order_release);
+             self->flusher_->touch(slot);
            }
          }
          for (auto& [slots, done] : refresh->readers) {

@@ -4,11 +4,16 @@
 #include <atomic>
 #include <mutex>
 
+#include "counters/lax_epoch.hpp"
+
 namespace distkit::detail {
 namespace {
 
 struct CachedEntry {
   std::uint64_t map_id = 0;
+  // The LaxSection epoch the entry was found in: a slot unlinked later is
+  // freed only after that epoch passed, and the entry is stale by then.
+  std::uint64_t epoch = 0;
   std::size_t hash = 0;
   LaxSlot* slot = nullptr;
 };
@@ -29,13 +34,19 @@ LaxSlotMap::LaxSlotMap() : id_(next_map_id.fetch_add(1, std::memory_order_relaxe
 
 LaxSlot* LaxSlotMap::find(std::string_view key) const {
   const HashedKey hashed_key = hashed(key);
+  const std::uint64_t epoch = lax_epoch();
   CachedEntry& cached = entry_cache[hashed_key.hash % cache_lines];
-  if (cached.map_id == id_ && cached.hash == hashed_key.hash && *cached.slot->key == key) {
+  if (cached.map_id == id_ && cached.epoch == epoch && cached.hash == hashed_key.hash &&
+      *cached.slot->key == key) {
     return cached.slot;
   }
   LaxSlot* slot = find_in_shard(hashed_key);
-  if (slot != nullptr) cached = {id_, hashed_key.hash, slot};
+  if (slot != nullptr) cached = {id_, epoch, hashed_key.hash, slot};
   return slot;
+}
+
+LaxSlot* LaxSlotMap::find_uncached(std::string_view key) const {
+  return find_in_shard(hashed(key));
 }
 
 LaxSlot* LaxSlotMap::find_in_shard(const HashedKey& key) const {
@@ -46,17 +57,34 @@ LaxSlot* LaxSlotMap::find_in_shard(const HashedKey& key) const {
 }
 
 LaxSlot* LaxSlotMap::find_or_create(std::string_view key) {
-  const HashedKey hashed_key = hashed(key);
-  Shard& shard = shard_of(hashed_key);
+  return find_or_create(hashed(key), 0);
+}
+
+LaxSlot* LaxSlotMap::pin_or_create(std::string_view key) {
+  return find_or_create(hashed(key), 1);
+}
+
+LaxSlot* LaxSlotMap::find_or_create(const HashedKey& key, std::uint32_t pins) {
+  Shard& shard = shard_of(key);
   {
     std::shared_lock lock(shard.mutex);
-    auto it = shard.slots.find(hashed_key);
-    if (it != shard.slots.end()) return &it->second;
+    auto it = shard.slots.find(key);
+    if (it != shard.slots.end()) {
+      if (pins != 0) it->second.pins.fetch_add(pins, std::memory_order_relaxed);
+      return &it->second;
+    }
   }
   std::unique_lock lock(shard.mutex);
-  auto [it, inserted] = shard.slots.try_emplace(std::string(key));
+  auto [it, inserted] = shard.slots.try_emplace(std::string(key.text));
   if (inserted) it->second.key = &it->first;
+  if (pins != 0) it->second.pins.fetch_add(pins, std::memory_order_relaxed);
   return &it->second;
+}
+
+void LaxSlotMap::collect(std::size_t shard, std::vector<LaxSlot*>& out) const {
+  std::shared_lock lock(shards_[shard].mutex);
+  out.reserve(out.size() + shards_[shard].slots.size());
+  for (auto& entry : shards_[shard].slots) out.push_back(&entry.second);
 }
 
 bool LaxSlotMap::for_each(const std::function<bool(LaxSlot&)>& visit) const {
@@ -77,10 +105,6 @@ std::size_t LaxSlotMap::size() const {
   }
   return total;
 }
-
-}  // namespace distkit::detail
-
-namespace distkit::detail {
 
 bool LaxSlotMap::erase_some(std::size_t count) {
   for (std::size_t i = 0; i < shard_count; ++i) {

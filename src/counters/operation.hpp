@@ -52,12 +52,15 @@ struct Outcome {
   }
 };
 
-// Turns a reply (which may be a Redis error) into T; throws Error.
+// Turns a reply (which may be a Redis error) into T; throws Error. Sized to
+// hold a parser that keeps a hash name, a key and a count inline.
 template <class T>
-using ReplyParser = UniqueFunction<T(const Reply&)>;
+using ReplyParser = UniqueFunction<T(const Reply&), 80>;
 
+// Sized to hold a completion handler and its executor inline; a
+// ReplyCallback holds a ReplyParser and an OutcomeCallback inline.
 template <class T>
-using OutcomeCallback = UniqueFunction<void(Outcome<T>)>;
+using OutcomeCallback = UniqueFunction<void(Outcome<T>), 96>;
 
 // Sends `request` and reports the parsed outcome to `done`, on the
 // connection's strand.
@@ -100,6 +103,28 @@ T wait_for(Start&& start) {
   return std::move(rendezvous->outcome).value_or_throw();
 }
 
+// The executor `handler` completes on (`io` when it has none), kept busy
+// until the call completes.
+template <class Handler>
+auto tracked_executor(const Handler& handler, const boost::asio::any_io_executor& io) {
+  return boost::asio::prefer(boost::asio::get_associated_executor(handler, io),
+                             boost::asio::execution::outstanding_work.tracked);
+}
+
+// Runs `handler` with `outcome` on `work` (dispatched: at once when already
+// there).
+template <class T, class Executor, class Handler>
+void dispatch_outcome(const Executor& work, Handler handler, Outcome<T> outcome) {
+  boost::asio::dispatch(work,
+                        [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
+                          if constexpr (std::is_same_v<T, Done>) {
+                            std::move(handler)(outcome.error);
+                          } else {
+                            std::move(handler)(outcome.error, std::move(outcome.value));
+                          }
+                        });
+}
+
 // Wraps an async operation's handler: keeps its executor busy until the
 // call completes, then runs it there. Never inside the async_ call itself:
 // a call may complete at once (an empty batch, a lax increment), and Asio
@@ -108,20 +133,25 @@ T wait_for(Start&& start) {
 // any handler) and is dispatched to the handler's executor from there.
 template <class T, class Handler>
 OutcomeCallback<T> completion_for(Handler handler, const boost::asio::any_io_executor& io) {
-  auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, io),
-                                  boost::asio::execution::outstanding_work.tracked);
+  auto work = tracked_executor(handler, io);
   return [handler = std::move(handler), work = std::move(work), io](Outcome<T> outcome) mutable {
     boost::asio::post(io, [handler = std::move(handler), work = std::move(work),
                            outcome = std::move(outcome)]() mutable {
-      boost::asio::dispatch(work,
-                            [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
-                              if constexpr (std::is_same_v<T, Done>) {
-                                std::move(handler)(outcome.error);
-                              } else {
-                                std::move(handler)(outcome.error, std::move(outcome.value));
-                              }
-                            });
+      dispatch_outcome(work, std::move(handler), std::move(outcome));
     });
+  };
+}
+
+// Like completion_for, for a call whose outcome always comes from a reply:
+// the connection reports it on its strand, never inside the async_ call, so
+// the handler is dispatched to its executor straight away. A handler
+// without an executor of its own then runs at once on the strand, without
+// a second trip through the executor's queue.
+template <class T, class Handler>
+OutcomeCallback<T> reply_completion_for(Handler handler, const boost::asio::any_io_executor& io) {
+  auto work = tracked_executor(handler, io);
+  return [handler = std::move(handler), work = std::move(work)](Outcome<T> outcome) mutable {
+    dispatch_outcome(work, std::move(handler), std::move(outcome));
   };
 }
 

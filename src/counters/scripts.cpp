@@ -7,22 +7,9 @@
 namespace distkit::detail {
 namespace {
 
-Script with_prelude(std::string_view body) {
-  std::string text(lua::prelude);
-  text += '\n';
-  text += body;
-  return Script(std::move(text));
-}
-
-Script with_instance_common(std::string_view body) {
-  std::string text(lua::instance_common);
-  text += '\n';
-  text += body;
-  return with_prelude(text);
-}
-
-// The StrictCounter's scripts carry only the helpers they use, not the
-// whole prelude: Redis runs every definition on every call.
+// The parts joined by newlines. The StrictCounter's scripts carry only the
+// helpers they use, not the whole prelude: Redis runs every definition on
+// every call.
 Script composed(std::initializer_list<std::string_view> parts) {
   std::string text;
   for (const std::string_view part : parts) {
@@ -30,6 +17,15 @@ Script composed(std::initializer_list<std::string_view> parts) {
     text += part;
   }
   return Script(std::move(text));
+}
+
+// The prelude builds on the strict scripts' is_int64 and order.
+Script with_prelude(std::string_view body) {
+  return composed({lua::strict_int64, lua::strict_order, lua::prelude, body});
+}
+
+Script with_instance_common(std::string_view body) {
+  return composed({lua::strict_int64, lua::strict_order, lua::prelude, lua::instance_common, body});
 }
 
 }  // namespace

@@ -75,13 +75,23 @@ class StrictCounter::Impl {
 
   template <class T, class Handler>
   void start(Operation<T> op, Handler handler) {
-    run(std::move(op), detail::completion_for<T>(std::move(handler), connection_->executor()));
+    const auto& io = connection_->executor();
+    if (op.immediate) {
+      return detail::completion_for<T>(std::move(handler), io)(std::move(*op.immediate));
+    }
+    detail::submit(*connection_, std::move(op.request), std::move(op.parse),
+                   detail::reply_completion_for<T>(std::move(handler), io));
   }
 
+  // A batch of several parts is never immediate (see sharded()): its
+  // outcome comes with the last part's reply, as a single operation's.
   template <class E, class Handler>
   void start(Batch<E> batch, Handler handler) {
+    if (batch.operations.size() == 1) {
+      return start(std::move(batch.operations.front()), std::move(handler));
+    }
     run(std::move(batch),
-        detail::completion_for<std::vector<E>>(std::move(handler), connection_->executor()));
+        detail::reply_completion_for<std::vector<E>>(std::move(handler), connection_->executor()));
   }
 
   template <class T>
@@ -514,8 +524,10 @@ void StrictCounter::initiate_set(RedisKey key, std::int64_t count, Handler<std::
 void StrictCounter::initiate_del(RedisKey key, Handler<std::int64_t> handler) {
   impl_->start(impl_->del(std::move(key)), std::move(handler));
 }
+// clear() is never immediate: its outcome comes with the last shard's
+// reply.
 void StrictCounter::initiate_clear(ClearHandler handler) {
-  auto done = detail::completion_for<detail::Done>(std::move(handler), impl_->executor());
+  auto done = detail::reply_completion_for<detail::Done>(std::move(handler), impl_->executor());
   impl_->run(
       impl_->clear(),
       detail::OutcomeCallback<std::vector<detail::Done>>(

@@ -1,11 +1,13 @@
 // Every exit path of `distkit demo` and `distkit bench` removes what they
 // started: worker processes, the private redis-server and its temporary
-// directory, whether they finish, fail or are interrupted by a signal.
+// directory (with the certificates of `demo --tls`), whether they finish,
+// fail or are interrupted by a signal.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -57,11 +59,23 @@ class CliCleanup : public testing::Test {
 
   bool tmpdir_is_empty() const { return std::filesystem::is_empty(tmpdir_); }
 
-  // Starts a 60 s demo, waits until its redis-server and all its workers run,
-  // sends `signal` and returns how it ended and which children it had.
-  std::pair<CliResult, std::vector<pid_t>> interrupt_demo(int signal) {
-    StartedCli demo = start_distkit({"demo", "--workers", "2", "--seconds", "60"},
-                                    {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+  // The files below the tool's temporary directories, by name.
+  std::vector<std::string> files_in_tmpdir() const {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(tmpdir_)) {
+      names.push_back(entry.path().filename());
+    }
+    return names;
+  }
+
+  // Starts a 60 s demo (with `extra_args`), waits until its redis-server and
+  // all its workers run, sends `signal` and returns how it ended and which
+  // children it had.
+  std::pair<CliResult, std::vector<pid_t>> interrupt_demo(
+      int signal, const std::vector<std::string>& extra_args = {}) {
+    std::vector<std::string> args{"demo", "--workers", "2", "--seconds", "60"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    StartedCli demo = start_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
     std::vector<pid_t> children;
     // The private redis-server and two workers.
     const bool started = wait_until(
@@ -71,12 +85,14 @@ class CliCleanup : public testing::Test {
         },
         std::chrono::seconds(20));
     EXPECT_TRUE(started) << "the demo did not start its server and workers";
-    EXPECT_FALSE(tmpdir_is_empty()) << "the private server's directory";
+    files_before_signal_ = files_in_tmpdir();
+    EXPECT_FALSE(files_before_signal_.empty()) << "the private server's directory";
     kill(demo.pid, signal);
     return {finish(demo), children};
   }
 
   std::string tmpdir_;
+  std::vector<std::string> files_before_signal_;  // by interrupt_demo()
 };
 
 class CliInterrupted : public CliCleanup, public testing::WithParamInterface<int> {};
@@ -97,14 +113,68 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliInterrupted, testing::Values(SIGTERM, SIGIN
                            return std::string(sigabbrev_np(signal.param));
                          });
 
-TEST_F(CliCleanup, MissingRedisServerLeavesNoDirectory) {
-  // PATH without redis-server; the tool itself is run by its full path.
+TEST_F(CliCleanup, InterruptedTlsDemoRemovesItsCertificates) {
+  const auto [result, children] = interrupt_demo(SIGTERM, {"--tls"});
+  for (const char* file : {"ca.crt", "server.crt", "server.key"}) {
+    EXPECT_NE(std::find(files_before_signal_.begin(), files_before_signal_.end(), file),
+              files_before_signal_.end())
+        << file;
+  }
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
+  for (const pid_t child : children) EXPECT_FALSE(process_exists(child)) << child;
+  EXPECT_TRUE(tmpdir_is_empty());
+}
+
+TEST_F(CliCleanup, TlsDemoCountsExactlyOverVerifiedTls) {
+  // A worker that could not verify the server would fail the demo.
+  const std::vector<std::string> args{"demo",      "--tls", "--workers", "2",
+                                      "--seconds", "0.5",   "--json"};
+  // $REDIS_URL does not matter: --tls always starts a server of its own.
+  const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", unreachable_url}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find(R"("redis":"a private redis-server at rediss://127.0.0.1:)"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("verified against a CA made for this run"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find(R"("exact":true,"flavours")"), std::string::npos) << result.out;
+  EXPECT_TRUE(tmpdir_is_empty());
+}
+
+TEST_F(CliCleanup, InstanceAwareTlsDemoGivesItsWorkersTheCa) {
+  // Workers that could not verify the server would never report ready.
+  const std::vector<std::string> args{"--instance-aware", "demo", "--tls", "--workers", "2",
+                                      "--seconds",        "0.2"};
+  const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("all workers up: cumulative 30"), std::string::npos) << result.out;
+  EXPECT_TRUE(tmpdir_is_empty());
+}
+
+TEST_F(CliCleanup, TlsDemoWithAUrlIsAUsageError) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"demo", "--seconds", "0.2"}, {"bench", "--quick", "--out", tmpdir_ + "/out"}}) {
+           {"--url", unreachable_url, "demo", "--tls"},
+           {"--url", unreachable_url, "--instance-aware", "demo", "--tls"}}) {
+    const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+    expect_one_line_failure(result, 2, args);
+    EXPECT_NE(result.err.find("--tls"), std::string::npos) << result.err;
+  }
+  EXPECT_TRUE(tmpdir_is_empty()) << "no redis-server was started";
+}
+
+TEST_F(CliCleanup, MissingRedisServerOrOpensslLeavesNoDirectory) {
+  // PATH without redis-server and openssl; the tool itself is run by its
+  // full path. The TLS servers (demo --tls, and the bench's, which serves
+  // both) need openssl's certificates first.
+  for (const auto& [args, missing] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"demo", "--seconds", "0.2"}, "redis-server"},
+           {{"demo", "--tls", "--seconds", "0.2"}, "openssl"},
+           {{"bench", "--quick", "--out", tmpdir_ + "/out"}, "openssl"}}) {
     const CliResult result =
         run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}, {"PATH", "/nonexistent"}});
     expect_one_line_failure(result, 5, args);
-    EXPECT_NE(result.err.find("redis-server"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(missing), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("(is it installed?)"), std::string::npos) << result.err;
     std::filesystem::remove_all(tmpdir_ + "/out");
     EXPECT_TRUE(tmpdir_is_empty()) << testing::PrintToString(args);
   }

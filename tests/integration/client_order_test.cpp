@@ -1,11 +1,13 @@
 // Issue order after NOSCRIPT, credentials rejected on reconnect, and
 // buffers after a large exchange, against real redis-servers.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 #include <distkit/distkit.hpp>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -14,6 +16,19 @@
 #include "client/script.hpp"
 #include "counter_fixture.hpp"
 #include "redis_server.hpp"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define DISTKIT_SANITIZER_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define DISTKIT_SANITIZER_ALLOCATOR 1
+#endif
+#endif
+#ifdef DISTKIT_SANITIZER_ALLOCATOR
+// The sanitizer runtime's public interface (sanitizer/allocator_interface.h,
+// which GCC does not install).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 namespace distkit::test {
 namespace {
@@ -27,9 +42,11 @@ using std::chrono::milliseconds;
 // write, as with concurrent callers racing a write in progress.
 class HeldClient {
  public:
-  explicit HeldClient(const std::string& url) {
+  explicit HeldClient(const std::string& url,
+                      milliseconds command_timeout = ClientOptions{}.command_timeout) {
     ClientOptions options;
     options.url = url;
+    options.command_timeout = command_timeout;
     client = Client::connect(io_.get_executor(), options);
   }
   ~HeldClient() {
@@ -196,6 +213,65 @@ TEST(ClientOrder, CredentialsRejectedOnReconnectAreLogged) {
   EXPECT_NE(errors.front().find("rejected the credentials"), std::string::npos) << errors.front();
   EXPECT_NE(errors.front().find("WRONGPASS"), std::string::npos) << errors.front();
   EXPECT_EQ(errors.front().find("sesame"), std::string::npos) << errors.front();
+}
+
+// Bytes the process's live allocations hold: what it uses, not what the
+// allocator keeps cached for reuse.
+std::size_t heap_in_use() {
+#ifdef DISTKIT_SANITIZER_ALLOCATOR
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+#endif
+}
+
+// Runs `large` (a request and reply of `size` bytes or more), then a PING,
+// and returns how much more heap the process holds than before: what the
+// connection kept of the large exchange.
+std::size_t heap_kept_after(HeldClient& held, const std::function<detail::Request()>& large,
+                            std::size_t size) {
+  EXPECT_EQ(held.execute(RequestBuilder("PING").build()).get().second.text, "PONG");
+  const std::size_t before = heap_in_use();
+  {
+    auto [error, reply] = held.execute(large()).get();
+    EXPECT_FALSE(error) << error.message();
+    // Sanity: the measure sees the reply the test holds.
+    EXPECT_GE(heap_in_use(), before + size);
+  }
+  // A connection may let go of a grown buffer only when it next uses it.
+  EXPECT_EQ(held.execute(RequestBuilder("PING").build()).get().second.text, "PONG");
+  const std::size_t after = heap_in_use();
+  return after > before ? after - before : 0;
+}
+
+constexpr std::size_t kept_limit = 8 << 20;
+
+TEST(ClientBuffers, ALargeRequestAndReplyAreNotKept) {
+  RedisServer server;
+  HeldClient held(server.url(), std::chrono::seconds(30));
+  constexpr std::size_t size = 64 << 20;
+  // ECHO: the request and the reply are each one 64 MiB string.
+  const std::size_t kept = heap_kept_after(
+      held, [] { return RequestBuilder("ECHO").arg(std::string(size, 'x')).build(); }, size);
+  EXPECT_LT(kept, kept_limit);
+}
+
+TEST(ClientBuffers, AThreeMillionElementReplyIsNotKept) {
+  RedisServer server;
+  HeldClient held(server.url(), std::chrono::seconds(30));
+  constexpr int elements = 3'000'000;
+  const std::size_t kept = heap_kept_after(
+      held,
+      [] {
+        return RequestBuilder("EVAL")
+            .arg("local t = {} for i = 1, tonumber(ARGV[1]) do t[i] = i end return t")
+            .arg(std::int64_t{0})
+            .arg(std::int64_t{elements})
+            .build();
+      },
+      elements * sizeof(Reply));
+  EXPECT_LT(kept, kept_limit);
 }
 
 }  // namespace

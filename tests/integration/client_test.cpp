@@ -122,6 +122,19 @@ TEST(Client, AuthAndSelectFromTheUrl) {
   EXPECT_NE(connect_failure(wrong).find("SELECT 99 failed"), std::string::npos);
 }
 
+TEST(Client, AUserDeniedAHandshakeCommandIsAnAuthenticationFailureAtConnect) {
+  RedisServer server;
+  // A valid password, but the ACL denies SELECT: the handshake answers
+  // NOPERM, which connect() reports as what it is.
+  redis_cli(server.url(), {"ACL", "SETUSER", "bob", "on", ">builder", "~*", "+@all", "-select"});
+  ClientOptions options;
+  options.url = "redis://bob:builder@127.0.0.1:" + std::to_string(server.port()) + "/2";
+  options.connect_timeout = milliseconds(500);
+  const std::string why = connect_failure(options);
+  EXPECT_NE(why.find("authentication failed: NOPERM"), std::string::npos) << why;
+  EXPECT_EQ(why.find("builder"), std::string::npos) << why;
+}
+
 TEST(Client, CallsWhileRedisIsDownFailWithinTheCommandTimeoutThenRecover) {
   RedisServer server;
   auto counter = StrictCounter::create(

@@ -47,6 +47,8 @@ TEST_F(InstanceAwareTest, RedisLayoutKeyByKey) {
 
   a->set(key, 10);
   EXPECT_EQ(cli({"HGET", base + ":epoch", "conns"}), "1");
+  EXPECT_EQ(cli({"HGET", base + ":slice_epoch:" + a->instance_id(), "conns"}), "1")
+      << "distkit C++ records the epoch of its slice in Redis";
   EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "10");
   EXPECT_EQ(cli({"HGET", count_key(*a), "conns"}), "10");
   EXPECT_EQ(cli({"HEXISTS", count_key(*b), "conns"}), "0");
@@ -70,6 +72,54 @@ TEST_F(InstanceAwareTest, GlobalSetResetsEveryOtherSlice) {
   EXPECT_EQ(a->del(key), (InstanceCount{11, 10})) << "del returns what it had";
   EXPECT_EQ(b->inc(key, 2), (InstanceCount{2, 2}));
   EXPECT_EQ(a->get(key), (InstanceCount{2, 0}));
+}
+
+TEST_F(InstanceAwareTest, AnotherProcesssGlobalWriteStalesThisSlice) {
+  const std::string rust = "11111111-1111-4111-8111-111111111111";
+  a->inc(key, 5);
+  b->inc(key, 3);
+  rust_set(rust, "conns", 10);
+  EXPECT_EQ(a->get(key), (InstanceCount{10, 0})) << "the stale slice no longer counts";
+  EXPECT_EQ(cli({"HEXISTS", count_key(*a), "conns"}), "0") << "reset on this touch";
+  EXPECT_EQ(cli({"HGET", base + ":slice_epoch:" + a->instance_id(), "conns"}), "1");
+  EXPECT_EQ(a->inc(key, 2), (InstanceCount{12, 2})) << "the next inc starts from the new epoch";
+  EXPECT_EQ(b->inc(key, 1), (InstanceCount{13, 1})) << "b's 3 is not re-added";
+  EXPECT_EQ(b->set_on_instance(key, 4), (InstanceCount{16, 4}));
+  EXPECT_EQ(cli({"HGET", base + ":epoch", "conns"}), "1") << "on-instance writes bump nothing";
+
+  rust_del(rust, "conns");
+  EXPECT_EQ(b->del_on_instance(key), (InstanceCount{0, 0})) << "its stale 4 is not subtracted";
+  EXPECT_EQ(a->inc(key, 1), (InstanceCount{1, 1}));
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "1");
+
+  // A batch touching one stale key several times resets it once.
+  rust_set(rust, "conns", 0);
+  const std::vector<KeyCount> batch{{key, 1}, {key, 2}};
+  EXPECT_EQ(a->inc_all(batch), (std::vector<InstanceCount>{{1, 1}, {3, 3}}));
+  // clear_on_instance takes back only what counts.
+  rust_set(rust, "conns", 20);
+  a->inc(RedisKey("other"), 6);
+  a->clear_on_instance();
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "20");
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "other"}), "0");
+}
+
+// This instance's own global write bumps the epoch under calls of its own
+// in flight: none of them may take its fresh slice for a stale one.
+TEST_F(InstanceAwareTest, OwnGlobalWritesAmidCallsInFlightKeepEverySlice) {
+  std::vector<std::future<InstanceCount>> calls;
+  for (int i = 0; i < 200; ++i) {
+    calls.push_back(i % 50 == 25 ? a->async_set(key, 100, boost::asio::use_future)
+                                 : a->async_inc(key, 1, boost::asio::use_future));
+  }
+  for (auto& call : calls) call.get();
+  // Whatever the order, the cumulative is a's slice: a slice taken for
+  // stale would have left it behind.
+  const InstanceCount after = a->get(key);
+  EXPECT_EQ(after.cumulative, after.instance);
+  EXPECT_GE(after.instance, 100);
+  EXPECT_EQ(cli({"HGET", count_key(*a), "conns"}), std::to_string(after.instance));
+  EXPECT_EQ(cli({"HGET", base + ":epoch", "conns"}), "4");
 }
 
 TEST_F(InstanceAwareTest, GlobalWriteReachesAnInstanceThatJoinedLater) {

@@ -44,6 +44,22 @@ class InstanceAwareTest : public testing::Test {
     return base + ":count:" + counter.instance_id();
   }
 
+  // What a Rust distkit process's set/del does, reproduced by raw commands:
+  // its own slice and the cumulative written, the key's epoch bumped, every
+  // other instance's slice left in place (stale).
+  void rust_set(const std::string& rust_id, const std::string& field, std::int64_t value) {
+    cli({"HINCRBY", base + ":epoch", field, "1"});
+    cli({"HSET", base + ":cumulative", field, std::to_string(value)});
+    cli({"HSET", base + ":count:" + rust_id, field, std::to_string(value)});
+    cli({"SADD", base + ":keys", field});
+  }
+  void rust_del(const std::string& rust_id, const std::string& field) {
+    cli({"HINCRBY", base + ":epoch", field, "1"});
+    cli({"HDEL", base + ":cumulative", field});
+    cli({"SREM", base + ":keys", field});
+    cli({"HDEL", base + ":count:" + rust_id, field});
+  }
+
   std::shared_ptr<Client> client;
   std::unique_ptr<RedisKey> prefix;
   std::string base;

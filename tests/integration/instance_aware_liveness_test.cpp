@@ -4,7 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cstdio>
+#include <future>
 #include <thread>
 
 #include "child_process.hpp"
@@ -123,6 +127,169 @@ TEST_F(InstanceAwareTest, RemovalOfABigDeadInstanceIsBoundedPerCall) {
   EXPECT_EQ(cli({"ZSCORE", base + ":instances", dead}), "");
   for (int i = 0; i < 2500; i += 97) {
     EXPECT_EQ(cli({"HGET", base + ":cumulative", "k" + std::to_string(i)}), "10");
+  }
+}
+
+// A C++ instance that dies holding a slice staled by another process's
+// global set: the survivors do not subtract it (the set left it out of the
+// cumulative already).
+TEST_F(InstanceAwareTest, StaleSliceOfADeadInstanceIsNotSubtracted) {
+  const milliseconds threshold(300);
+  auto survivor = make(threshold);
+  auto dying = make(threshold);
+  dying->inc(key, 4);
+  const std::string id = dying->instance_id();
+  // Its heartbeat has marked its slice_epoch hash by now.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return cli({"HGET", base + ":slice_epoch:" + id, ""}) == "1";
+      },
+      milliseconds(5000)));
+  rust_set("11111111-1111-4111-8111-111111111111", "conns", 10);
+  dying.reset();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return cli({"ZSCORE", base + ":instances", id}).empty();
+      },
+      milliseconds(10000)));
+  EXPECT_EQ(survivor->get(key), (InstanceCount{10, 0}));
+  EXPECT_EQ(cli({"EXISTS", base + ":count:" + id, base + ":slice_epoch:" + id}), "0");
+}
+
+// A client whose only I/O thread the test can block: an instance paused
+// longer than the threshold (as a stopped process would be).
+struct PausableInstance {
+  PausableInstance(const RedisKey& prefix, milliseconds threshold, bool lax) {
+    runner = std::thread([this] { io.run(); });
+    ClientOptions client_options;
+    client_options.url = redis_url();
+    client = Client::connect(io.get_executor(), client_options);
+    InstanceAwareCounterOptions options(prefix, client);
+    options.dead_instance_threshold = threshold;
+    options.allowed_lag = std::chrono::hours(1);  // lax: only flush() flushes
+    counter = lax ? std::shared_ptr<InstanceAwareCounter>(LaxInstanceAwareCounter::create(options))
+                  : StrictInstanceAwareCounter::create(options);
+  }
+  ~PausableInstance() {
+    resume();
+    counter.reset();
+    client.reset();  // closes it while its executor still runs
+    work.reset();
+    runner.join();
+  }
+  void pause() {
+    boost::asio::post(io, [released = release.get_future().share()] { released.wait(); });
+  }
+  void resume() {
+    if (!resumed) release.set_value();
+    resumed = true;
+  }
+
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread runner;
+  std::shared_ptr<Client> client;
+  std::shared_ptr<InstanceAwareCounter> counter;
+  std::promise<void> release;
+  bool resumed = false;
+};
+
+// Declared dead while paused, the instance comes back on its next call with
+// empty slices: what the survivor subtracted is neither re-added nor
+// subtracted again.
+TEST_F(InstanceAwareTest, InstanceDeclaredDeadWhilePausedComesBackEmpty) {
+  const milliseconds threshold(400);
+  auto survivor = make(threshold);
+  PausableInstance paused(*prefix, threshold, false);
+  const std::string id = paused.counter->instance_id();
+  EXPECT_EQ(paused.counter->inc(key, 5), (InstanceCount{5, 5}));
+  EXPECT_EQ(survivor->inc(key, 2), (InstanceCount{7, 2}));
+  paused.pause();
+  EXPECT_TRUE(wait_until([&] { return survivor->get(key).cumulative == 2; }, milliseconds(10000)));
+  EXPECT_EQ(cli({"ZSCORE", base + ":instances", id}), "");
+  paused.resume();
+  EXPECT_EQ(paused.counter->inc(key, 1), (InstanceCount{3, 1}));
+  EXPECT_NE(cli({"ZSCORE", base + ":instances", id}), "") << "registered again";
+  EXPECT_EQ(paused.counter->dec(key, 1), (InstanceCount{2, 0}));
+  EXPECT_EQ(survivor->get(key), (InstanceCount{2, 2}));
+}
+
+// The lax variant: increments buffered while it was paused (and declared
+// dead) count exactly once after it resumes.
+TEST_F(InstanceAwareTest, LaxInstanceDeclaredDeadWhilePausedCountsItsBufferOnce) {
+  const milliseconds threshold(400);
+  auto survivor = make(threshold);
+  PausableInstance paused(*prefix, threshold, true);
+  auto& lax = static_cast<LaxInstanceAwareCounter&>(*paused.counter);
+  const std::string id = lax.instance_id();
+  lax.inc(key, 5);
+  lax.flush();
+  survivor->inc(key, 2);
+  paused.pause();
+  lax.inc(key, 3);  // warm: buffered without the I/O thread
+  EXPECT_TRUE(wait_until([&] { return survivor->get(key).cumulative == 2; }, milliseconds(10000)));
+  paused.resume();
+  lax.flush();
+  lax.flush();
+  EXPECT_EQ(survivor->get(key), (InstanceCount{5, 2}));
+  EXPECT_EQ(cli({"HGET", base + ":count:" + id, "conns"}), "3");
+  EXPECT_NE(cli({"ZSCORE", base + ":instances", id}), "");
+}
+
+// A process counting lax, killed with SIGKILL: after the threshold the
+// survivors remove its slices, and every cumulative is exactly the sum of
+// the survivors' slices.
+TEST_F(InstanceAwareTest, KilledLaxProcessIsRemovedAndTotalsMatchTheSurvivors) {
+  const milliseconds threshold(1000);
+  constexpr int keys = 4;
+  InstanceAwareCounterOptions options(*prefix, client);
+  options.dead_instance_threshold = threshold;
+  options.allowed_lag = milliseconds(5);
+  auto lax = LaxInstanceAwareCounter::create(options);
+  auto strict = make(threshold);
+  auto child = tools::spawn({DISTKIT_LAX_INSTANCE_PROBE_PATH, redis_url(), prefix->str(),
+                             std::to_string(keys), "0", std::to_string(threshold.count())},
+                            tools::ChildOutput::pipe);
+  std::string probe_id;
+  char c;
+  while (::read(child.output, &c, 1) == 1 && c != '\n') probe_id += c;
+  ::close(child.output);
+  struct Killer {
+    pid_t pid;
+    ~Killer() {
+      ::kill(pid, SIGKILL);
+      tools::wait_for_exit(pid);
+    }
+  } killer{child.pid};
+  ASSERT_EQ(probe_id.size(), 36u);
+  for (int i = 0; i < 2000; ++i) {
+    const RedisKey k("k" + std::to_string(i % keys));
+    lax->inc(k, 1);
+    if (i % 99 == 0) strict->inc(k, 1);
+  }
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return cli({"HLEN", base + ":count:" + probe_id}) == "4";
+      },
+      milliseconds(10000)));
+  ASSERT_EQ(::kill(child.pid, SIGKILL), 0);
+  const auto killed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        strict->get(RedisKey("k0"));
+        return cli({"EXISTS", base + ":count:" + probe_id}) == "0";
+      },
+      milliseconds(10000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - killed, threshold - threshold / 3)
+      << "removed before the threshold";
+  lax->flush();
+  for (int i = 0; i < keys; ++i) {
+    const std::string field = "k" + std::to_string(i);
+    const std::int64_t survivors = std::stoll(cli({"HGET", count_key(*lax), field})) +
+                                   std::stoll(cli({"HGET", count_key(*strict), field}));
+    EXPECT_EQ(cli({"HGET", base + ":cumulative", field}), std::to_string(survivors)) << field;
+    EXPECT_EQ(lax->get(RedisKey(field)).instance, 500);
+    EXPECT_GT(std::stoll(cli({"HGET", count_key(*strict), field})), 0);
   }
 }
 

@@ -187,5 +187,24 @@ TEST(LaxDurability, ConcurrentFirstTouchesOfAKeyReadRedisOnce) {
   EXPECT_NE(stats.find("cmdstat_hmget:calls=1,"), std::string::npos) << stats;
 }
 
+// set and set_all are one plain HSET each (no script), with the pending
+// delta they override gone.
+TEST(LaxDurability, SetIsOnePlainHset) {
+  RedisServer server;
+  auto counter = warm_counter(server, "plain", milliseconds(1000), 0, std::chrono::hours(1));
+  EXPECT_EQ(counter->inc(RedisKey("k"), 5), 5);  // pending
+  redis_cli(server.url(), {"CONFIG", "RESETSTAT"});
+  EXPECT_EQ(counter->set(RedisKey("k"), 7), 7);
+  EXPECT_EQ(counter->set_all(std::vector<KeyCount>{{RedisKey("a"), 1}, {RedisKey("a"), 2}}),
+            (std::vector<std::int64_t>{1, 2}));
+  const std::string stats = redis_cli(server.url(), {"INFO", "commandstats"});
+  EXPECT_NE(stats.find("cmdstat_hset:calls=2,"), std::string::npos) << stats;
+  EXPECT_EQ(stats.find("cmdstat_eval"), std::string::npos) << stats;
+  counter->flush();
+  EXPECT_EQ(redis_cli(server.url(), {"HGET", "plain:lax_counter", "k"}), "7");
+  EXPECT_EQ(redis_cli(server.url(), {"HGET", "plain:lax_counter", "a"}), "2");
+  EXPECT_EQ(counter->get(RedisKey("k")), 7);
+}
+
 }  // namespace
 }  // namespace distkit::test

@@ -5,6 +5,7 @@
 // conditionals, exactness, set-aside deltas and the Redis layout.
 #include <atomic>
 #include <boost/asio/use_future.hpp>
+#include <functional>
 #include <future>
 #include <limits>
 #include <thread>
@@ -233,6 +234,70 @@ TEST_F(LaxInstanceAwareTest, ConditionalsCompareCumulativeOrSlice) {
   EXPECT_TRUE(results[0].applied);
   EXPECT_FALSE(results[1].applied);
   EXPECT_EQ(results[1].value, (InstanceCount{15, 10}));
+}
+
+// Each error of an immediate call or a read says what went wrong, as the
+// strict counter's do, not only its code.
+TEST_F(LaxInstanceAwareTest, ImmediateCallErrorsCarryTheirMessages) {
+  auto lax = make_lax();
+  auto expect_error = [](const std::function<void()>& call, Errc code, const std::string& part) {
+    try {
+      call();
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code);
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  a->inc(key, kMax);
+  expect_error([&] { lax->set_on_instance(key, 1); }, Errc::overflow, "'conns'");
+  const KeyCount batch[] = {{RedisKey("fine"), 1}, {key, 1}};
+  expect_error([&] { lax->set_all_on_instance(batch); }, Errc::overflow, "'conns'");
+  EXPECT_EQ(cli({"HEXISTS", base + ":cumulative", "fine"}), "0") << "nothing changed";
+  cli({"HSET", base + ":cumulative", "text", "abc"});
+  expect_error([&] { lax->set_if(RedisKey("text"), CounterComparator::eq(1), 2); }, Errc::redis,
+               "'text'");
+  expect_error([&] { lax->del_on_instance(RedisKey("text")); }, Errc::redis, "'text'");
+  expect_error([&] { lax->get(RedisKey("text")); }, Errc::redis, "'text'");
+  cli({"HDEL", base + ":cumulative", "text"});
+
+  auto own_client = Client::connect(redis_url());
+  InstanceAwareCounterOptions options(*prefix, own_client);
+  auto closed = LaxInstanceAwareCounter::create(options);
+  own_client->close();
+  expect_error([&] { closed->set(key, 1); }, Errc::closed, "closed");
+}
+
+TEST_F(LaxInstanceAwareTest, StatsAreTheFlushersAsLaxCounters) {
+  auto lax = make_lax();
+  lax->inc(key, 2);
+  lax->inc(RedisKey("other"), -5);
+  LaxCounterStats stats = lax->stats();
+  EXPECT_EQ(stats.pending_keys, 2u);
+  EXPECT_EQ(stats.pending_total, -3);
+  EXPECT_EQ(stats.flushes, 0u);
+  lax->flush();
+  stats = lax->stats();
+  EXPECT_EQ(stats.pending_keys, 0u);
+  EXPECT_EQ(stats.flushes, 1u);
+  EXPECT_EQ(stats.set_aside, 0u);
+}
+
+// Another process's global write (a Rust process's set, reproduced by raw
+// commands) stales this lax instance's slice: its next flush starts the
+// slice afresh instead of adding to the stale one.
+TEST_F(LaxInstanceAwareTest, AnotherProcesssGlobalWriteStalesTheLaxSlice) {
+  auto lax = make_lax();
+  lax->inc(key, 5);
+  lax->flush();
+  rust_set("11111111-1111-4111-8111-111111111111", "conns", 10);
+  lax->inc(key, 2);
+  lax->flush();
+  EXPECT_EQ(cli({"HGET", count_key(*lax), "conns"}), "2");
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "12");
+  EXPECT_EQ(a->get(key), (InstanceCount{12, 0}));
+  auto fresh = make_lax(milliseconds(1));
+  EXPECT_EQ(fresh->get(key), (InstanceCount{12, 0}));
 }
 
 TEST_F(LaxInstanceAwareTest, AsyncFormsComplete) {

@@ -1,6 +1,7 @@
 // Sentinel: a master, a replica and three sentinels (redis-server
 // --sentinel) on free loopback ports; the master dies mid-run and counting
-// continues on the promoted replica.
+// continues on the promoted replica. The same over TLS everywhere
+// (rediss-sentinel://): sentinels, master and replica, and replication.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -19,31 +20,30 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string cli(const std::string& port, const std::vector<std::string>& args,
-                const std::string& password = "") {
-  std::vector<std::string> argv{"redis-cli", "-p", port};
-  if (!password.empty()) argv.insert(argv.end(), {"--no-auth-warning", "-a", password});
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv).output;
-}
-
 class SentinelSetup {
  public:
   static constexpr int sentinel_count = 3;
 
   // With a `sentinel_password`, the sentinels require it (and use it
-  // among themselves).
-  explicit SentinelSetup(std::string sentinel_password = "")
+  // among themselves). With `tls`, every server listens for TLS only, with
+  // the server certificate of `tls`, and connects to the others over TLS.
+  explicit SentinelSetup(std::string sentinel_password = "", const TestCertificates* tls = nullptr)
       : sentinel_password_(std::move(sentinel_password)),
+        tls_(tls),
         master_(server(master_port)),
         replica_(server(replica_port, {"--replicaof", "127.0.0.1", master_port})) {
     for (int i = 0; i < sentinel_count; ++i) {
       const std::string port = std::to_string(free_port());
       const std::string config = dir_.file("sentinel-" + port + ".conf");
-      std::ofstream(config) << "port " << port << "\nbind 127.0.0.1\ndir " << dir_.path()
+      std::ofstream(config) << "bind 127.0.0.1\ndir " << dir_.path()
                             << "\nsentinel monitor mymaster 127.0.0.1 " << master_port
                             << " 2\nsentinel down-after-milliseconds mymaster 1000\n"
                                "sentinel failover-timeout mymaster 10000\n";
+      const std::vector<std::string> listening = listen_options(port);
+      for (std::size_t option = 0; option < listening.size(); option += 2) {
+        std::ofstream(config, std::ios::app)
+            << listening[option].substr(2) << ' ' << listening[option + 1] << '\n';
+      }
       if (!sentinel_password_.empty()) {
         std::ofstream(config, std::ios::app)
             << "requirepass " << sentinel_password_ << "\nsentinel sentinel-pass "
@@ -57,8 +57,10 @@ class SentinelSetup {
 
   // Waits until replication is up and every sentinel knows the replica and
   // the other sentinels, so that a failover can be elected.
-  bool ready() {
-    if (!wait_for_pong({"-p", master_port}) || !wait_for_pong({"-p", replica_port})) return false;
+  bool ready(milliseconds timeout = seconds(30)) {
+    if (!wait_for_pong(cli_options(master_port)) || !wait_for_pong(cli_options(replica_port))) {
+      return false;
+    }
     return wait_until(
         [&] {
           if (cli(replica_port, {"INFO", "replication"}).find("master_link_status:up") ==
@@ -66,8 +68,7 @@ class SentinelSetup {
             return false;
           }
           for (const auto& port : sentinel_ports) {
-            const std::string master =
-                cli(port, {"SENTINEL", "MASTER", "mymaster"}, sentinel_password_);
+            const std::string master = cli(port, {"SENTINEL", "MASTER", "mymaster"});
             if (master.find("num-slaves\n1") == std::string::npos ||
                 master.find("num-other-sentinels\n2") == std::string::npos) {
               return false;
@@ -75,7 +76,17 @@ class SentinelSetup {
           }
           return true;
         },
-        seconds(30));
+        timeout);
+  }
+
+  // redis-cli's output for `args` sent to the server on `port`, over TLS
+  // and with the sentinels' password where they need it.
+  std::string cli(const std::string& port, const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"redis-cli"};
+    const std::vector<std::string> options = cli_options(port);
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv).output;
   }
 
   std::string url(const std::string& query = "") const {
@@ -83,21 +94,21 @@ class SentinelSetup {
     for (const auto& port : sentinel_ports) {
       hosts += (hosts.empty() ? "" : ",") + std::string("127.0.0.1:") + port;
     }
-    return "redis-sentinel://" + hosts + "/0" + query + "#mymaster";
+    return (tls_ != nullptr ? "rediss-sentinel://" : "redis-sentinel://") + hosts + "/0" + query +
+           "#mymaster";
   }
 
   // The master's port as the first sentinel reports it.
   std::string reported_master_port() {
     const std::string answer =
-        cli(sentinel_ports.front(), {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"},
-            sentinel_password_);
+        cli(sentinel_ports.front(), {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"});
     return answer.substr(answer.find('\n') + 1);
   }
 
   void kill_master() { master_->kill(); }
   // A failover without a crash: the old master becomes a replica.
   std::string fail_over() {
-    return cli(sentinel_ports.front(), {"SENTINEL", "FAILOVER", "mymaster"}, sentinel_password_);
+    return cli(sentinel_ports.front(), {"SENTINEL", "FAILOVER", "mymaster"});
   }
 
   const std::string master_port = std::to_string(free_port());
@@ -105,26 +116,49 @@ class SentinelSetup {
   std::vector<std::string> sentinel_ports;
 
  private:
+  // The options that make a server listen on `port`: plain TCP, or TLS
+  // only, replicating (and, for a sentinel, talking to the others) over TLS.
+  std::vector<std::string> listen_options(const std::string& port) const {
+    if (tls_ == nullptr) return {"--port", port};
+    return {"--port",
+            "0",
+            "--tls-port",
+            port,
+            "--tls-replication",
+            "yes",
+            "--tls-cert-file",
+            tls_->server_cert(),
+            "--tls-key-file",
+            tls_->server_key(),
+            "--tls-ca-cert-file",
+            tls_->ca(),
+            "--tls-auth-clients",
+            "no"};
+  }
+
+  std::vector<std::string> cli_options(const std::string& port) const {
+    std::vector<std::string> options{"-p", port};
+    if (tls_ != nullptr) options.insert(options.end(), {"--tls", "--cacert", tls_->ca()});
+    const bool sentinel =
+        std::find(sentinel_ports.begin(), sentinel_ports.end(), port) != sentinel_ports.end();
+    if (sentinel && !sentinel_password_.empty()) {
+      options.insert(options.end(), {"--no-auth-warning", "-a", sentinel_password_});
+    }
+    return options;
+  }
+
   std::unique_ptr<ServerProcess> server(const std::string& port,
                                         std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{"redis-server",
-                                  "--port",
-                                  port,
-                                  "--bind",
-                                  "127.0.0.1",
-                                  "--dir",
-                                  dir_.path(),
-                                  "--dbfilename",
-                                  "dump-" + port + ".rdb",
-                                  "--save",
-                                  "",
-                                  "--appendonly",
-                                  "no"};
+    std::vector<std::string> argv = listen_options(port);
+    argv.insert(argv.begin(), "redis-server");
+    argv.insert(argv.end(), {"--bind", "127.0.0.1", "--dir", dir_.path(), "--dbfilename",
+                             "dump-" + port + ".rdb", "--save", "", "--appendonly", "no"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ServerProcess>(argv);
   }
 
   std::string sentinel_password_;
+  const TestCertificates* tls_;
   TempDir dir_;
   std::unique_ptr<ServerProcess> master_;
   std::unique_ptr<ServerProcess> replica_;
@@ -152,7 +186,7 @@ TEST(Sentinel, FindsTheMasterAndRejectsUnknownNames) {
   ASSERT_TRUE(setup.ready());
   auto counter = StrictCounter::create({RedisKey("sentinel"), Client::connect(setup.url())});
   EXPECT_EQ(counter->inc(RedisKey("k"), 3), 3);
-  EXPECT_EQ(cli(setup.master_port, {"HGET", "sentinel:strict_counter", "k"}), "3");
+  EXPECT_EQ(setup.cli(setup.master_port, {"HGET", "sentinel:strict_counter", "k"}), "3");
 
   ClientOptions unknown;
   unknown.url = setup.url();
@@ -174,20 +208,24 @@ TEST(Sentinel, SentinelsOwnPasswordFromTheQuery) {
   EXPECT_NE(why.find("NOAUTH"), std::string::npos) << why;
 }
 
-TEST(Sentinel, FollowsAFailoverWithoutACrash) {
-  SentinelSetup setup;
-  ASSERT_TRUE(setup.ready());
-  ClientOptions options;
-  options.url = setup.url();
+// Counts through a failover Sentinel is asked for (no crash), each wait
+// within what is left of `budget`: every write after the client moved lands
+// on the new master.
+void count_through_a_failover(SentinelSetup& setup, ClientOptions options,
+                              std::chrono::steady_clock::duration budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  const auto left = [deadline] {
+    return std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+  };
   options.command_timeout = seconds(30);
   auto counter = StrictCounter::create({RedisKey("switch"), Client::connect(options)});
   const RedisKey key("k");
   counter->inc(key, 1);
   // Right after start a sentinel may not yet judge the replica suitable
   // (NOGOODSLAVE) until it has its INFO.
-  ASSERT_TRUE(wait_until([&] { return setup.fail_over() == "OK"; }, seconds(30)));
+  ASSERT_TRUE(wait_until([&] { return setup.fail_over() == "OK"; }, left()));
   ASSERT_TRUE(
-      wait_until([&] { return setup.reported_master_port() == setup.replica_port; }, seconds(30)));
+      wait_until([&] { return setup.reported_master_port() == setup.replica_port; }, left()));
   // Sentinel names the new master before the old one has been turned into
   // a replica, and writes it takes meanwhile are lost with it (replication
   // is asynchronous). Once it is a replica, or Sentinel announces the
@@ -203,12 +241,39 @@ TEST(Sentinel, FollowsAFailoverWithoutACrash) {
           EXPECT_EQ(e.code(), Errc::connection) << e.what();
           return false;
         }
-        return cli(setup.replica_port, {"HGET", "switch:strict_counter", "k"}) ==
+        return setup.cli(setup.replica_port, {"HGET", "switch:strict_counter", "k"}) ==
                std::to_string(value);
       },
-      seconds(30)));
+      left()));
   for (int i = 0; i < 20; ++i) value = counter->inc(key, 1);
-  EXPECT_EQ(cli(setup.replica_port, {"HGET", "switch:strict_counter", "k"}), std::to_string(value));
+  EXPECT_EQ(setup.cli(setup.replica_port, {"HGET", "switch:strict_counter", "k"}),
+            std::to_string(value));
+}
+
+TEST(Sentinel, FollowsAFailoverWithoutACrash) {
+  SentinelSetup setup;
+  ASSERT_TRUE(setup.ready());
+  ClientOptions options;
+  options.url = setup.url();
+  count_through_a_failover(setup, options, seconds(90));
+}
+
+// rediss-sentinel://: the sentinels, the master, the replica and
+// replication all speak TLS only, and the client verifies every server it
+// reaches (the sentinels and both masters) against the test CA. Bounded
+// well under a minute, failures included.
+TEST(Sentinel, FollowsAFailoverOverVerifiedTls) {
+  TestCertificates certificates;
+  SentinelSetup setup("", &certificates);
+  ASSERT_TRUE(setup.ready(seconds(15)));
+  ClientOptions options;
+  options.url = setup.url();
+  options.connect_timeout = seconds(3);
+  options.tls.ca_file = certificates.wrong_ca();
+  const std::string why = connect_failure(options);
+  EXPECT_NE(why.find("certificate verification failed"), std::string::npos) << why;
+  options.tls.ca_file = certificates.ca();
+  count_through_a_failover(setup, options, seconds(35));
 }
 
 TEST(Sentinel, CountingContinuesOnThePromotedReplicaWithNothingAcknowledgedLost) {
@@ -250,7 +315,7 @@ TEST(Sentinel, CountingContinuesOnThePromotedReplicaWithNothingAcknowledgedLost)
   const std::int64_t value = counter->get(key);
   EXPECT_GE(value, durable) << "lost increments that WAIT confirmed";
   EXPECT_LE(value, succeeded + ambiguous);
-  EXPECT_EQ(cli(setup.replica_port, {"HGET", "failover:strict_counter", "k"}),
+  EXPECT_EQ(setup.cli(setup.replica_port, {"HGET", "failover:strict_counter", "k"}),
             std::to_string(value));
 }
 

@@ -28,7 +28,8 @@ cli() {
 # As src/counters/scripts.cpp composes them.
 source_of() {
   case $1 in
-    lax_*) cat "$lua_dir/prelude.lua"; echo ;;
+    lax_*) cat "$lua_dir/strict_int64.lua"; echo; cat "$lua_dir/strict_order.lua"; echo
+      cat "$lua_dir/prelude.lua"; echo ;;
     strict_del) cat "$lua_dir/strict_int64.lua"; echo ;;
     strict_inc_if) cat "$lua_dir/strict_order.lua"; echo; cat "$lua_dir/strict_inverse.lua"; echo ;;
     strict_inc_all) cat "$lua_dir/strict_inverse.lua"; echo ;;
@@ -116,6 +117,20 @@ inc_if_outcome() {
   [[ $after == '(nil)' ]] && after=- || after=${after//\"/}
   echo "$outcome $before $after"
 }
+
+# --- order (strict_order.lua), shared by every comparing script -----------
+order_of() {
+  cli EVAL "$(cat "$lua_dir/strict_order.lua"; echo; echo 'return order(ARGV[1], ARGV[2])')" 0 "$1" "$2"
+}
+for case in "0 0 0" "1 0 1" "-1 0 -1" "-5 -50 1" "$MAX $MIN 1" "$MIN $MAX -1" \
+  "9223372036854775806 $MAX -1" "-9223372036854775807 $MIN 1" \
+  "123456789123456789 123456789123456788 1" "100000000000000000 999999999999999999 -1" \
+  "18446744073709551616 18446744073709551615 1" "-18446744073709551616 -18446744073709551615 -1" \
+  "99999999999999999999999999999999999998 99999999999999999999999999999999999999 -1" \
+  "10000000000000000000000000000000000001 10000000000000000000000000000000000000 1"; do
+  read -r a b want <<<"$case"
+  expect "order $a $b" "$want" "$(order_of "$a" "$b")"
+done
 
 # --- comparators, compared as decimal strings -----------------------------
 # Each row: current value ("-" = absent), operand, then whether eq ne lt gt

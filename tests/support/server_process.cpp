@@ -9,12 +9,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <stdexcept>
 #include <system_error>
 #include <thread>
 
 #include "child_process.hpp"
 #include "process.hpp"
+#include "tls_certificates.hpp"
 
 namespace distkit::test {
 
@@ -88,49 +88,10 @@ bool wait_for_pong(const std::vector<std::string>& cli_args, std::chrono::millis
   return true;
 }
 
-namespace {
-
-void openssl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"openssl"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  if (run(argv).exit_code != 0) throw std::runtime_error("openssl " + args.front() + " failed");
-}
-
-// A P-256 key and a certificate for `subject`, self-signed when `ca` is
-// empty, else signed by ca.crt/ca.key in `dir`.
-void make_certificate(const TempDir& dir, const std::string& name, const std::string& subject,
-                      const std::string& ca, const std::string& extension) {
-  std::vector<std::string> request{"req",
-                                   "-newkey",
-                                   "ec",
-                                   "-pkeyopt",
-                                   "ec_paramgen_curve:prime256v1",
-                                   "-nodes",
-                                   "-keyout",
-                                   dir.file(name + ".key"),
-                                   "-subj",
-                                   subject};
-  if (!extension.empty()) request.insert(request.end(), {"-addext", extension});
-  if (ca.empty()) {
-    request.insert(request.end(), {"-x509", "-days", "2", "-out", dir.file(name + ".crt")});
-    openssl(request);
-    return;
-  }
-  request.insert(request.end(), {"-out", dir.file(name + ".csr")});
-  openssl(request);
-  openssl({"x509", "-req", "-in", dir.file(name + ".csr"), "-CA", dir.file(ca + ".crt"), "-CAkey",
-           dir.file(ca + ".key"), "-CAcreateserial", "-days", "2", "-copy_extensions", "copy",
-           "-out", dir.file(name + ".crt")});
-}
-
-}  // namespace
-
 TestCertificates::TestCertificates() {
-  make_certificate(dir_, "ca", "/CN=distkit test CA", "", "");
-  make_certificate(dir_, "wrong-ca", "/CN=some other CA", "", "");
-  make_certificate(dir_, "server", "/CN=localhost", "ca",
-                   "subjectAltName=DNS:localhost,IP:127.0.0.1");
-  make_certificate(dir_, "client", "/CN=distkit test client", "ca", "");
+  tools::make_server_certificates(dir_.path());
+  tools::make_certificate(dir_.path(), "wrong-ca", "/CN=some other CA");
+  tools::make_certificate(dir_.path(), "client", "/CN=distkit test client", "ca");
 }
 
 }  // namespace distkit::test

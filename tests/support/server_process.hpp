@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tls_certificates.hpp"
+
 namespace distkit::test {
 
 // A fresh temporary directory, removed with its contents on destruction.
@@ -61,16 +63,17 @@ bool wait_for_pong(const std::vector<std::string>& cli_args,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // A CA, and server and client certificates it signed, made by the openssl
-// command line at construction: the server's for DNS:localhost and
-// IP:127.0.0.1. Also a second CA that signed nothing here (the wrong CA).
+// command line at construction (tls_certificates.hpp): the server's for
+// DNS:localhost and IP:127.0.0.1. Also a second CA that signed nothing here
+// (the wrong CA).
 class TestCertificates {
  public:
   TestCertificates();
 
-  std::string ca() const { return dir_.file("ca.crt"); }
+  std::string ca() const { return dir_.file(tools::ca_certificate_file); }
   std::string wrong_ca() const { return dir_.file("wrong-ca.crt"); }
-  std::string server_cert() const { return dir_.file("server.crt"); }
-  std::string server_key() const { return dir_.file("server.key"); }
+  std::string server_cert() const { return dir_.file(tools::server_certificate_file); }
+  std::string server_key() const { return dir_.file(tools::server_key_file); }
   std::string client_cert() const { return dir_.file("client.crt"); }
   std::string client_key() const { return dir_.file("client.key"); }
 

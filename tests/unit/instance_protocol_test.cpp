@@ -36,6 +36,8 @@ TEST(InstanceProtocol, LayoutIsTheRustOne) {
   EXPECT_EQ(layout.cumulative, "p:instance_aware_counter:cumulative");
   EXPECT_EQ(layout.keys, "p:instance_aware_counter:keys");
   EXPECT_EQ(layout.count("id"), "p:instance_aware_counter:count:id");
+  EXPECT_EQ(layout.slice_epoch("id"), "p:instance_aware_counter:slice_epoch:id")
+      << "distkit C++'s own record of each slice's epoch";
 }
 
 TEST(InstanceProtocol, OnlyGlobalWritesAndClearNeedEveryInstance) {
@@ -96,9 +98,11 @@ TEST(InstanceProtocol, DeclaresEveryCountHashItTouches) {
   const Request request = make_request(global, {{"dead1"}, {"o1", "o2"}}, layout, "me",
                                        std::chrono::milliseconds(30000));
   const std::string bytes = std::string(request.head()) + std::string(request.tail());
-  // numkeys: 5 + 1 dead + 2 others.
-  EXPECT_NE(bytes.find("$1\r\n8\r\n$30\r\np:instance_aware_counter:epoch"), std::string::npos);
+  // numkeys: 6 + 2 per dead instance + 2 others.
+  EXPECT_NE(bytes.find("$2\r\n10\r\n$30\r\np:instance_aware_counter:epoch"), std::string::npos);
+  EXPECT_NE(bytes.find("p:instance_aware_counter:slice_epoch:me"), std::string::npos);
   EXPECT_NE(bytes.find("p:instance_aware_counter:count:dead1"), std::string::npos);
+  EXPECT_NE(bytes.find("p:instance_aware_counter:slice_epoch:dead1"), std::string::npos);
   EXPECT_NE(bytes.find("p:instance_aware_counter:count:o2"), std::string::npos);
   const Request local =
       make_request(inc_call(), {{}, {"o1"}}, layout, "me", std::chrono::milliseconds(30000));

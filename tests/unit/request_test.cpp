@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "client/script.hpp"
 
 namespace distkit::detail {
@@ -42,6 +44,27 @@ TEST(Request, ScriptCallUsesEvalshaThenEval) {
   EXPECT_TRUE(request.uses_eval());
   EXPECT_EQ(bytes_of(request),
             "*5\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n1\r\n$3\r\nkey\r\n$3\r\narg\r\n");
+}
+
+TEST(Request, LargeArgumentsOutgrowTheInlineBuffer) {
+  const Script script("return 1");
+  const std::string large(10'000, 'x');
+  Request request = RequestBuilder(script, 1).arg("key").arg(large).build();
+  EXPECT_EQ(bytes_of(request), "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" + script.sha1() +
+                                   "\r\n$1\r\n1\r\n$3\r\nkey\r\n$10000\r\n" + large + "\r\n");
+  Request moved = std::move(request);
+  moved.switch_to_eval();
+  EXPECT_EQ(
+      bytes_of(moved),
+      "*5\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n1\r\n$3\r\nkey\r\n$10000\r\n" + large + "\r\n");
+}
+
+TEST(Request, MovedRequestKeepsItsBytes) {
+  Request request = RequestBuilder("HINCRBY").arg("hash").arg("key").arg(std::int64_t{-7}).build();
+  const std::string expected = bytes_of(request);
+  const Request moved = std::move(request);
+  EXPECT_EQ(bytes_of(moved), expected);
+  EXPECT_EQ(moved.size(), expected.size());
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
   if (output == ChildOutput::pipe && pipe(fds) != 0) {
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
-  const int null_fd = output == ChildOutput::discard ? open("/dev/null", O_WRONLY) : -1;
+  const int null_fd = output != ChildOutput::pipe ? open("/dev/null", O_WRONLY) : -1;
   const pid_t pid = fork_tracked();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid == 0) {
@@ -32,6 +32,7 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(output == ChildOutput::pipe ? fds[1] : null_fd, STDOUT_FILENO);
+    if (output == ChildOutput::silence) dup2(null_fd, STDERR_FILENO);
     if (working_directory.empty() || chdir(working_directory.c_str()) == 0) {
       execvp(args[0], args.data());
     }

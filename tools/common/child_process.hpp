@@ -13,10 +13,14 @@ struct ChildProcess {
   int output = -1;  // the read end of the child's stdout, or -1 when discarded
 };
 
-enum class ChildOutput { pipe, discard };
+// pipe: stdout to the caller; discard: stdout to /dev/null; silence: stdout
+// and stderr to /dev/null (a helper program whose chatter means nothing to
+// the user).
+enum class ChildOutput { pipe, discard, silence };
 
 // Starts argv[0] (searched in PATH) with the arguments exactly as given,
-// its stdout piped to the caller or sent to /dev/null; stderr is shared.
+// its stdout piped to the caller or sent to /dev/null; stderr is shared
+// unless `output` silences it.
 // Throws std::system_error when the pipe or the fork fails; a program that
 // cannot be run exits with 127. The child starts with no signal blocked and
 // is tracked (termination_cleanup.hpp) until wait_for_exit() reaps it.

@@ -18,6 +18,7 @@
 
 #include "child_process.hpp"
 #include "termination_cleanup.hpp"
+#include "tls_certificates.hpp"
 
 namespace distkit::tools {
 namespace {
@@ -61,7 +62,7 @@ bool answers_ping(std::uint16_t port) {
 
 }  // namespace
 
-LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args)
+LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args, LocalListeners listeners)
     : extra_args_(std::move(extra_args)), port_(free_port()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "distkit-redis-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -70,6 +71,17 @@ LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args)
   directory_ = pattern;
   track_directory(directory_);
   try {
+    if (listeners == LocalListeners::plain_and_tls) {
+      make_server_certificates(directory_);
+      do {
+        tls_port_ = free_port();
+      } while (tls_port_ == port_);
+      extra_args_.insert(extra_args_.end(),
+                         {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",
+                          directory_ + "/" + server_certificate_file, "--tls-key-file",
+                          directory_ + "/" + server_key_file, "--tls-ca-cert-file", ca_file(),
+                          "--tls-auth-clients", "no"});
+    }
     start();
   } catch (...) {
     remove_directory();  // the destructor does not run for a failed constructor
@@ -90,6 +102,14 @@ void LocalRedisServer::remove_directory() {
 
 std::string LocalRedisServer::url() const {
   return "redis://127.0.0.1:" + std::to_string(port_);
+}
+
+std::string LocalRedisServer::tls_url() const {
+  return tls_port_ == 0 ? "" : "rediss://127.0.0.1:" + std::to_string(tls_port_);
+}
+
+std::string LocalRedisServer::ca_file() const {
+  return tls_port_ == 0 ? "" : directory_ + "/" + ca_certificate_file;
 }
 
 void LocalRedisServer::start() {

@@ -11,6 +11,10 @@
 
 namespace distkit::tools {
 
+// What a LocalRedisServer listens on: always plain TCP on port(); with
+// plain_and_tls, also TLS on tls_port().
+enum class LocalListeners { plain, plain_and_tls };
+
 // Starts `redis-server` on a free loopback port in a fresh temporary
 // directory, without persistence unless `extra_args` asks for it
 // (e.g. {"--appendonly", "yes"}: data then survives restart()). The
@@ -18,9 +22,15 @@ namespace distkit::tools {
 // signal once clean_up_on_termination_signals() is in effect. Throws
 // std::runtime_error, leaving neither process nor directory behind, when
 // the server cannot start or does not come up within 10 s.
+//
+// With LocalListeners::plain_and_tls it also serves TLS on a second free
+// port, with a CA and a server certificate (DNS:localhost, IP:127.0.0.1)
+// that openssl generates into the temporary directory first; clients need
+// no certificate of their own.
 class LocalRedisServer {
  public:
-  explicit LocalRedisServer(std::vector<std::string> extra_args = {});
+  explicit LocalRedisServer(std::vector<std::string> extra_args = {},
+                            LocalListeners listeners = LocalListeners::plain);
   ~LocalRedisServer();
   LocalRedisServer(const LocalRedisServer&) = delete;
   LocalRedisServer& operator=(const LocalRedisServer&) = delete;
@@ -36,6 +46,12 @@ class LocalRedisServer {
 
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;
+  // 0 without TLS.
+  std::uint16_t tls_port() const noexcept { return tls_port_; }
+  // rediss://127.0.0.1:<tls_port()>; empty without TLS.
+  std::string tls_url() const;
+  // The CA that signed the server's certificate; empty without TLS.
+  std::string ca_file() const;
 
  private:
   void remove_directory();
@@ -43,6 +59,7 @@ class LocalRedisServer {
   std::vector<std::string> extra_args_;
   std::string directory_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
   pid_t pid_ = -1;
 };
 

@@ -54,17 +54,18 @@ int run_bench(const GlobalOptions& global, const BenchOptions& options) {
   // Before the first thread starts, and before anything it would have to
   // clean up.
   clean_up_when_interrupted();
-  const RedisTarget target(global.url);
+  const RedisTarget target(global, LocalListeners::plain_and_tls);
   std::cerr << "distkit bench" << (options.quick ? " --quick" : "") << " on "
             << target.description() << '\n';
   std::vector<BenchResult> results;
   {
     StatusLine status;
-    results = run_bench_measurements({target.url(), global.prefix + prefix_suffix},
-                                     BenchSizes::for_run(options.quick),
-                                     [&status](int done, int total, const std::string& running) {
-                                       status.show(progress_bar(done, total) + " " + running);
-                                     });
+    results = run_bench_measurements(
+        {target.url(), global.prefix + prefix_suffix, target.private_tls_options()},
+        BenchSizes::for_run(options.quick),
+        [&status](int done, int total, const std::string& running) {
+          status.show(progress_bar(done, total) + " " + running);
+        });
   }
 
   const std::filesystem::path csv_path = out_dir / "bench.csv";

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "bench_tls.hpp"
 #include "in_flight.hpp"
 #include "latency_samples.hpp"
 #include "number_format.hpp"
@@ -144,6 +145,8 @@ class BenchRun {
   BenchRun(const BenchTarget& target, const BenchSizes& sizes)
       : sizes_(sizes),
         endpoint_(RedisEndpoint::parse(target.url)),
+        url_(target.url),
+        tls_(target.tls),
         prefix_(target.prefix),
         strict_hash_(target.prefix + ":strict_counter"),
         client_(Client::connect(bench_client_options(target.url))),
@@ -183,6 +186,7 @@ class BenchRun {
     }
     steps.emplace_back("lax flush of " + with_thousands(sizes_.flush_keys) + " keys",
                        [this] { measure_lax_flush(); });
+    if (tls_) steps.emplace_back("TLS against plain TCP", [this] { measure_tls(); });
 
     const int total = static_cast<int>(steps.size());
     for (int done = 0; done < total; ++done) {
@@ -520,8 +524,19 @@ class BenchRun {
     lax->clear();
   }
 
+  void measure_tls() {
+    ClientOptions plain;
+    plain.url = url_;
+    for (BenchResult& row : measure_tls_cost({plain, *tls_, prefix_}, sizes_.latency_samples,
+                                             sizes_.throughput_requests, raw_)) {
+      results_.push_back(std::move(row));
+    }
+  }
+
   const BenchSizes& sizes_;
   const RedisEndpoint endpoint_;
+  const std::string url_;
+  const std::optional<ClientOptions> tls_;
   const RedisKey prefix_;
   const std::string strict_hash_;
   const std::shared_ptr<Client> client_;

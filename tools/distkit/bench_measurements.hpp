@@ -2,7 +2,9 @@
 // the same Redis, in one run.
 #pragma once
 
+#include <distkit/client.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct BenchSizes {
 struct BenchTarget {
   std::string url;
   std::string prefix;  // a prefix of the bench's own, cleared afterwards
+  // The same Redis over TLS, for the TLS rows (bench_tls.hpp); none: no
+  // TLS rows.
+  std::optional<ClientOptions> tls = std::nullopt;
 };
 
 // Told the name of each measurement as it starts, and `done == total` at

@@ -37,7 +37,17 @@ constexpr double min_seconds = 0.1, max_seconds = 3600;
 struct DemoOptions {
   int workers = 4;
   double seconds = 3;
+  bool tls = false;  // on a private redis-server over TLS
 };
+
+RedisTarget demo_target(const GlobalOptions& global, const DemoOptions& options) {
+  if (!options.tls) return RedisTarget(global);
+  if (!global.url.empty()) {
+    throw ToolError(exit_usage,
+                    "--tls runs the demo on a private TLS redis-server: leave out --url");
+  }
+  return RedisTarget(RedisTarget::PrivateTls{});
+}
 
 // A worker process and what it has reported so far.
 struct Worker {
@@ -181,11 +191,11 @@ int run_demo(const GlobalOptions& global, const DemoOptions& options) {
   // Before the first thread starts (the client's), and before anything it
   // would have to clean up.
   clean_up_when_interrupted();
-  const RedisTarget target(global.url);
+  const RedisTarget target = demo_target(global, options);
   // Workers find Redis through the environment rather than their command
   // line, where a password would show in `ps`.
   setenv("REDIS_URL", target.url().c_str(), 1);
-  auto client = Client::connect(target.url());
+  auto client = Client::connect(target.client_options());
   auto strict = StrictCounter::create({prefix, client});
   strict->clear();
   LaxCounter::create({prefix, client})->clear();
@@ -195,9 +205,11 @@ int run_demo(const GlobalOptions& global, const DemoOptions& options) {
   const std::string self = std::filesystem::read_symlink("/proc/self/exe");
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < options.workers; ++i) {
-    workers.push_back(std::make_unique<Worker>(
-        std::vector<std::string>{self, "--prefix", prefix.str(), "demo-worker", "--seconds",
-                                 std::to_string(options.seconds)}));
+    std::vector<std::string> argv{self,          "--prefix",  prefix.str(),
+                                  "demo-worker", "--seconds", std::to_string(options.seconds)};
+    const auto tls = tls_arguments(target.client_options().tls);
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    workers.push_back(std::make_unique<Worker>(argv));
   }
   follow_workers(workers);
 
@@ -239,10 +251,15 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   demo->add_option("--seconds", demo_options->seconds, "how long they count, 0.1 to 3600")
       ->capture_default_str()
       ->check(decimal_seconds(min_seconds, max_seconds));
+  demo->add_flag("--tls", demo_options->tls,
+                 "start a private redis-server and count over TLS, verified against a CA made "
+                 "for the run");
   demo->callback([&options, &exit_code, demo_options] {
     exit_code = run_reporting_failure([&] {
       if (options.instance_aware) {
-        return run_instance_demo(options, demo_options->workers, demo_options->seconds);
+        clean_up_when_interrupted();
+        return run_instance_demo(options, demo_target(options, *demo_options),
+                                 demo_options->workers, demo_options->seconds);
       }
       return run_demo(options, *demo_options);
     });
@@ -256,8 +273,8 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
       ->check(decimal_seconds(min_seconds, max_seconds));
   worker->callback([&options, &exit_code, worker_options] {
     exit_code = run_reporting_failure([&] {
-      worker_options->url = configured_url(options.url);
-      set_url_in_use(worker_options->url);
+      worker_options->client = operator_client_options(options);
+      set_url_in_use(worker_options->client.url);
       worker_options->prefix = options.prefix;
       return run_demo_worker(*worker_options);
     });

@@ -31,7 +31,7 @@ void send(const std::string& lines) {
 }  // namespace
 
 int run_demo_worker(const DemoWorkerOptions& options) {
-  auto client = Client::connect(options.url);
+  auto client = Client::connect(options.client);
   const CounterOptions counter_options(RedisKey(options.prefix), client);
   auto strict = StrictCounter::create(counter_options);
   auto lax = LaxCounter::create(counter_options);

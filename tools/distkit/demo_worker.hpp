@@ -2,12 +2,13 @@
 // until its time is up and reports to the demo over stdout.
 #pragma once
 
+#include <distkit/client.hpp>
 #include <string>
 
 namespace distkit::tools {
 
 struct DemoWorkerOptions {
-  std::string url;
+  ClientOptions client;
   std::string prefix;
   double seconds = 3;
 };

@@ -26,9 +26,9 @@ using Clock = std::chrono::steady_clock;
 const RedisKey demo_key("connections");
 constexpr milliseconds demo_threshold(2000);
 
-std::shared_ptr<StrictInstanceAwareCounter> demo_counter(const std::string& url,
+std::shared_ptr<StrictInstanceAwareCounter> demo_counter(const ClientOptions& client,
                                                          const std::string& prefix) {
-  InstanceAwareCounterOptions options(RedisKey(prefix), Client::connect(url));
+  InstanceAwareCounterOptions options(RedisKey(prefix), Client::connect(client));
   options.dead_instance_threshold = demo_threshold;
   return StrictInstanceAwareCounter::create(options);
 }
@@ -51,9 +51,9 @@ void wait_ready(const Worker& worker) {
   if (c != '\n') throw std::runtime_error("an instance demo worker did not start");
 }
 
-int run_worker(const std::string& prefix, std::int64_t slice) {
-  const char* url = std::getenv("REDIS_URL");
-  auto counter = demo_counter(url ? url : "redis://127.0.0.1:6379", prefix);
+// The URL comes through $REDIS_URL, the --tls-* options on the command line.
+int run_worker(const GlobalOptions& global, std::int64_t slice) {
+  auto counter = demo_counter(operator_client_options(global), global.prefix);
   counter->set_on_instance(demo_key, slice);
   std::cout << "ready" << std::endl;
   for (;;) pause();  // the heartbeat runs until the process is killed
@@ -61,11 +61,11 @@ int run_worker(const std::string& prefix, std::int64_t slice) {
 
 }  // namespace
 
-int run_instance_demo(const GlobalOptions& global, int workers, double seconds) {
-  const RedisTarget target(global.url);
+int run_instance_demo(const GlobalOptions& global, const RedisTarget& target, int workers,
+                      double seconds) {
   setenv("REDIS_URL", target.url().c_str(), 1);  // not on the command line: passwords
   const std::string prefix = global.prefix + "_instance_demo_" + std::to_string(getpid());
-  auto observer = demo_counter(target.url(), prefix);
+  auto observer = demo_counter(target.client_options(), prefix);
   observer->clear();
   std::cerr << "distkit demo --instance-aware: " << workers
             << " processes hold 10, 20, ... connections each on " << target.description()
@@ -75,10 +75,11 @@ int run_instance_demo(const GlobalOptions& global, int workers, double seconds) 
   std::vector<Worker> running;
   std::int64_t expected = 0;
   for (int i = 0; i < workers; ++i) {
-    running.push_back({spawn({self, "--prefix", prefix, "instance-demo-worker", "--slice",
-                              std::to_string(slice_of(i))},
-                             ChildOutput::pipe),
-                       slice_of(i)});
+    std::vector<std::string> argv{
+        self, "--prefix", prefix, "instance-demo-worker", "--slice", std::to_string(slice_of(i))};
+    const auto tls = tls_arguments(target.client_options().tls);
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    running.push_back({spawn(argv, ChildOutput::pipe), slice_of(i)});
     expected += slice_of(i);
   }
   for (const Worker& worker : running) wait_ready(worker);
@@ -117,7 +118,7 @@ void add_instance_demo_worker(CLI::App& app, const GlobalOptions& options, int& 
   worker->group("");  // hidden from --help
   worker->add_option("--slice", *slice)->required();
   worker->callback([&options, &exit_code, slice] {
-    exit_code = run_reporting_failure([&] { return run_worker(options.prefix, *slice); });
+    exit_code = run_reporting_failure([&] { return run_worker(options, *slice); });
   });
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "global_options.hpp"
+#include "redis_target.hpp"
 
 namespace CLI {
 class App;
@@ -12,7 +13,9 @@ class App;
 
 namespace distkit::tools {
 
-int run_instance_demo(const GlobalOptions& options, int workers, double seconds);
+// Runs on `target` (a URL or a private redis-server, plain or TLS).
+int run_instance_demo(const GlobalOptions& options, const RedisTarget& target, int workers,
+                      double seconds);
 
 // Registers the hidden `instance-demo-worker` subcommand.
 void add_instance_demo_worker(CLI::App& app, const GlobalOptions& options, int& exit_code);

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "redis_endpoint.hpp"
+#include "client/url.hpp"
 #include "url_in_use.hpp"
 
 namespace distkit::tools {
@@ -21,20 +21,48 @@ ClientOptions operator_client_options(const GlobalOptions& options) {
   return client_options;
 }
 
-RedisTarget::RedisTarget(const std::string& url_option) : url_(configured_url(url_option)) {
-  if (url_.empty()) {
-    server_ = std::make_unique<LocalRedisServer>();
-    url_ = server_->url();
+std::vector<std::string> tls_arguments(const TlsOptions& tls) {
+  std::vector<std::string> arguments;
+  for (const auto& [option, value] :
+       {std::pair{"--tls-ca", &tls.ca_file}, std::pair{"--tls-cert", &tls.cert_file},
+        std::pair{"--tls-key", &tls.key_file}}) {
+    if (!value->empty()) arguments.insert(arguments.end(), {option, *value});
   }
-  set_url_in_use(url_);
-  RedisEndpoint::parse(url_);  // a malformed URL fails before anything is measured
+  if (!tls.verify_peer) arguments.emplace_back("--tls-insecure");
+  return arguments;
+}
+
+RedisTarget::RedisTarget(const GlobalOptions& options, LocalListeners private_listeners) {
+  options_.url = configured_url(options.url);
+  options_.tls = options.tls;
+  if (options_.url.empty()) {
+    server_ = std::make_unique<LocalRedisServer>(std::vector<std::string>{}, private_listeners);
+    options_.url = server_->url();
+  }
+  set_url_in_use(options_.url);
+  detail::parse_redis_url(options_.url);  // a malformed URL fails before anything starts
+}
+
+RedisTarget::RedisTarget(PrivateTls)
+    : server_(std::make_unique<LocalRedisServer>(std::vector<std::string>{},
+                                                 LocalListeners::plain_and_tls)),
+      options_(*private_tls_options()) {
+  set_url_in_use(options_.url);
+}
+
+std::optional<ClientOptions> RedisTarget::private_tls_options() const {
+  if (server_ == nullptr || server_->tls_port() == 0) return std::nullopt;
+  ClientOptions options;
+  options.url = server_->tls_url();
+  options.tls.ca_file = server_->ca_file();
+  return options;
 }
 
 std::string RedisTarget::description() const {
-  const RedisEndpoint endpoint = RedisEndpoint::parse(url_);
-  std::string where = "redis://" + endpoint.host + ":" + std::to_string(endpoint.port);
-  if (endpoint.db != 0) where += "/" + std::to_string(endpoint.db);
-  return server_ != nullptr ? "a private redis-server at " + where : where;
+  if (server_ == nullptr) return detail::redact_url(options_.url);
+  return "a private redis-server at " + options_.url +
+         (options_.url == server_->tls_url() ? " (TLS, verified against a CA made for this run)"
+                                             : "");
 }
 
 }  // namespace distkit::tools

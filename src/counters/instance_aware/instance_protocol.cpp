@@ -62,7 +62,8 @@ void add_common_keys(RequestBuilder& builder, const Layout& layout, const std::s
       .arg(layout.instances)
       .arg(layout.cumulative)
       .arg(layout.keys)
-      .arg(layout.count(me));
+      .arg(layout.count(me))
+      .arg(layout.slice_epoch(me));
 }
 
 Layout::Layout(const RedisKey& prefix)
@@ -75,6 +76,13 @@ Layout::Layout(const RedisKey& prefix)
 std::string Layout::count(std::string_view instance_id) const {
   std::string key = base_;
   key += ":count:";
+  key += instance_id;
+  return key;
+}
+
+std::string Layout::slice_epoch(std::string_view instance_id) const {
+  std::string key = base_;
+  key += ":slice_epoch:";
   key += instance_id;
   return key;
 }
@@ -96,14 +104,16 @@ Request make_request(const Call& call, const Attempt& attempt, const Layout& lay
                      const std::string& me, std::chrono::milliseconds threshold) {
   switch (call.script) {
     case Script::clear_on_instance: {
-      RequestBuilder builder(instance_clear_on_instance_script(), 5);
+      RequestBuilder builder(instance_clear_on_instance_script(), common_keys);
       add_common_keys(builder, layout, me);
       return builder.arg(me).build();
     }
     case Script::clear: {
-      RequestBuilder builder(instance_clear_script(), 5 + attempt.others.size());
+      RequestBuilder builder(instance_clear_script(), common_keys + 2 * attempt.others.size());
       add_common_keys(builder, layout, me);
-      for (const std::string& id : attempt.others) builder.arg(layout.count(id));
+      for (const std::string& id : attempt.others) {
+        builder.arg(layout.count(id)).arg(layout.slice_epoch(id));
+      }
       builder.arg(me).arg(static_cast<std::int64_t>(attempt.others.size()));
       for (const std::string& id : attempt.others) builder.arg(id);
       return builder.build();
@@ -113,9 +123,11 @@ Request make_request(const Call& call, const Attempt& attempt, const Layout& lay
   }
   const bool global = needs_others(call);
   const std::size_t others = global ? attempt.others.size() : 0;
-  RequestBuilder builder(instance_update_script(), 5 + attempt.dead.size() + others);
+  RequestBuilder builder(instance_update_script(), common_keys + 2 * attempt.dead.size() + others);
   add_common_keys(builder, layout, me);
-  for (const std::string& id : attempt.dead) builder.arg(layout.count(id));
+  for (const std::string& id : attempt.dead) {
+    builder.arg(layout.count(id)).arg(layout.slice_epoch(id));
+  }
   for (std::size_t i = 0; i < others; ++i) builder.arg(layout.count(attempt.others[i]));
   builder.arg(me)
       .arg(static_cast<std::int64_t>(threshold.count()))

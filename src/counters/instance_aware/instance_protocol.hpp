@@ -24,13 +24,19 @@ struct Layout {
   std::string keys;        // C:keys
   // C:count:<instance_id>
   std::string count(std::string_view instance_id) const;
+  // C:slice_epoch:<instance_id>: the epoch of each key under which the
+  // instance's slice was written (distkit C++ only; see instance_common.lua).
+  std::string slice_epoch(std::string_view instance_id) const;
 
  private:
   std::string base_;
 };
 
-// Adds KEYS[1..5] of every instance script (see instance_common.lua): the
-// four shared keys, then instance `me`'s count hash.
+// The number of KEYS every instance script starts with.
+inline constexpr std::size_t common_keys = 6;
+
+// Adds KEYS[1..6] of every instance script (see instance_common.lua): the
+// four shared keys, then instance `me`'s count and slice_epoch hashes.
 void add_common_keys(RequestBuilder& builder, const Layout& layout, const std::string& me);
 
 // One entry of a call to the update script (instance_update.lua).

@@ -20,7 +20,7 @@ using detail::Outcome;
 using detail::OutcomeCallback;
 using detail::instance_aware::LaxIncrement;
 using Results = std::vector<InstanceUpdateResult>;
-using Strict = StrictInstanceAwareCounter;
+namespace ia = detail::instance_aware;
 
 // Adapts a callback of one result type to the type an operation produces.
 template <class From, class To, class Transform>
@@ -103,12 +103,34 @@ auto reading_one(RedisKey key) {
   };
 }
 
-template <class T, class Start, class Settle>
-auto immediate(Start start, Settle settle) {
-  return
-      [start = std::move(start), settle = std::move(settle)](auto& impl, OutcomeCallback<T> done) {
-        impl.template immediate<T>(start, settle, std::move(done));
-      };
+// An immediate call: the strict counter's `call`, whose per-entry results
+// `transform` turns into the method's value.
+template <class T, class Transform, class Settle>
+auto immediate(ia::Call call, Transform transform, Settle settle) {
+  return [call = std::move(call), transform, settle = std::move(settle)](auto& impl,
+                                                                         OutcomeCallback<T> done) {
+    impl.template immediate<T>(call, transform, settle, std::move(done));
+  };
+}
+
+ia::Entry entry_of(ia::Mode mode, RedisKey key, std::int64_t count,
+                   CounterComparator cmp = CounterComparator::nil()) {
+  return {mode, std::move(key), cmp, count};
+}
+
+// `want_previous`: the conditional forms report the values before each
+// entry, compared or not.
+ia::Call call_of(std::vector<ia::Entry> entries, bool want_previous = false) {
+  ia::Call call;
+  call.entries = std::move(entries);
+  call.want_previous = want_previous;
+  return call;
+}
+
+ia::Call call_of(ia::Entry entry, bool want_previous = false) {
+  std::vector<ia::Entry> entries;
+  entries.push_back(std::move(entry));
+  return call_of(std::move(entries), want_previous);
 }
 
 // The key's pair after the call is the call's value.
@@ -134,47 +156,35 @@ std::vector<RedisKey> keys_of(const Updates& updates) {
   return keys;
 }
 
-auto set_op(RedisKey key, std::int64_t count) {
-  return immediate<InstanceCount>(
-      [key, count](Strict& strict, auto handler) {
-        strict.async_set(key, count, std::move(handler));
-      },
-      settle_value(key));
+ia::Mode set_mode(bool on_instance) {
+  return on_instance ? ia::Mode::set_on_instance : ia::Mode::set;
 }
-auto set_on_instance_op(RedisKey key, std::int64_t count) {
-  return immediate<InstanceCount>(
-      [key, count](Strict& strict, auto handler) {
-        strict.async_set_on_instance(key, count, std::move(handler));
-      },
-      settle_value(key));
+
+auto set_op(RedisKey key, std::int64_t count, bool on_instance) {
+  return immediate<InstanceCount>(call_of(entry_of(set_mode(on_instance), key, count)), first_count,
+                                  settle_value(key));
 }
 // del returns what the key had; afterwards it has nothing.
 auto del_op(RedisKey key) {
   return immediate<InstanceCount>(
-      [key](Strict& strict, auto handler) { strict.async_del(key, std::move(handler)); },
+      call_of(entry_of(ia::Mode::del, key, 0)),
+      [](Results results) { return results.front().previous; },
       [key](auto& impl, const InstanceCount&) {
         impl.settle_key(key.str(), {0, 0});
       });
 }
 // del_on_instance returns {cumulative after, slice removed}.
 auto del_on_instance_op(RedisKey key) {
-  return immediate<InstanceCount>(
-      [key](Strict& strict, auto handler) {
-        strict.async_del_on_instance(key, std::move(handler));
-      },
-      [key](auto& impl, const InstanceCount& value) {
-        impl.settle_key(key.str(), {value.cumulative, 0});
-      });
+  return immediate<InstanceCount>(call_of(entry_of(ia::Mode::del_on_instance, key, 0)), first_count,
+                                  [key](auto& impl, const InstanceCount& value) {
+                                    impl.settle_key(key.str(), {value.cumulative, 0});
+                                  });
 }
 auto clear_op(bool on_instance) {
+  ia::Call call;
+  call.script = on_instance ? ia::Script::clear_on_instance : ia::Script::clear;
   return immediate<Done>(
-      [on_instance](Strict& strict, auto handler) {
-        auto done = [handler = std::move(handler)](error_code error) mutable {
-          handler(error, Done{});
-        };
-        if (on_instance) return strict.async_clear_on_instance(std::move(done));
-        strict.async_clear(std::move(done));
-      },
+      std::move(call), [](Results) { return Done{}; },
       [on_instance](auto& impl, const Done&) {
         impl.settle_all(on_instance);
         if (!on_instance) impl.forget_flush_state();
@@ -182,30 +192,26 @@ auto clear_op(bool on_instance) {
 }
 auto set_if_op(RedisKey key, CounterComparator cmp, std::int64_t count, bool on_instance) {
   return immediate<InstanceUpdateResult>(
-      [key, cmp, count, on_instance](Strict& strict, auto handler) {
-        if (on_instance)
-          return strict.async_set_on_instance_if(key, cmp, count, std::move(handler));
-        strict.async_set_if(key, cmp, count, std::move(handler));
-      },
+      call_of(entry_of(set_mode(on_instance), key, count, cmp), true), first_result,
       settle_value(key));
 }
-auto set_all_op(std::vector<KeyCount> updates, bool on_instance) {
-  auto keys = keys_of(updates);
-  return immediate<std::vector<InstanceCount>>(
-      [updates = std::move(updates), on_instance](Strict& strict, auto handler) {
-        if (on_instance) return strict.async_set_all_on_instance(updates, std::move(handler));
-        strict.async_set_all(updates, std::move(handler));
-      },
-      settle_values(std::move(keys)));
+auto set_all_op(std::span<const KeyCount> updates, bool on_instance) {
+  std::vector<ia::Entry> entries;
+  entries.reserve(updates.size());
+  for (const KeyCount& update : updates) {
+    entries.push_back(entry_of(set_mode(on_instance), update.key, update.count));
+  }
+  return immediate<std::vector<InstanceCount>>(call_of(std::move(entries)), values_of,
+                                               settle_values(keys_of(updates)));
 }
-auto set_all_if_op(std::vector<ConditionalUpdate> updates, bool on_instance) {
-  auto keys = keys_of(updates);
-  return immediate<Results>(
-      [updates = std::move(updates), on_instance](Strict& strict, auto handler) {
-        if (on_instance) return strict.async_set_all_on_instance_if(updates, std::move(handler));
-        strict.async_set_all_if(updates, std::move(handler));
-      },
-      settle_values(std::move(keys)));
+auto set_all_if_op(std::span<const ConditionalUpdate> updates, bool on_instance) {
+  std::vector<ia::Entry> entries;
+  entries.reserve(updates.size());
+  for (const ConditionalUpdate& update : updates) {
+    entries.push_back(entry_of(set_mode(on_instance), update.key, update.count, update.comparator));
+  }
+  return immediate<Results>(call_of(std::move(entries), true), as_is,
+                            settle_values(keys_of(updates)));
 }
 
 template <class T, class Impl, class Op>
@@ -255,6 +261,14 @@ LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
           detail::ClientAccess::connection(*options.client), options.allowed_lag,
           std::make_unique<detail::instance_aware::LaxInstanceLayout>(options.prefix,
                                                                       strict.instance_id()))) {}
+
+std::string LaxInstanceAwareCounter::Impl::lane_message(error_code error) const {
+  if (error == Errc::closed) {
+    return "LaxInstanceAwareCounter " + name_ + " is shutting down or its client was closed";
+  }
+  return "the call waited longer than the command timeout for this instance's flushes of " + name_ +
+         " to Redis; it was not made";
+}
 
 Error LaxInstanceAwareCounter::Impl::overflow_error(const LaxSlot& slot) const {
   return Error(Errc::overflow, "key '" + detail::printable(*slot.key) + "' of " + name_ +
@@ -364,6 +378,10 @@ void LaxInstanceAwareCounter::flush() {
   });
 }
 
+LaxCounterStats LaxInstanceAwareCounter::stats() const {
+  return impl_->flusher().stats();
+}
+
 const std::string& LaxInstanceAwareCounter::instance_id() const noexcept {
   return strict_->instance_id();
 }
@@ -389,10 +407,10 @@ InstanceCount LaxInstanceAwareCounter::get(const RedisKey& key) {
   return run_blocking<InstanceCount>(*impl_, reading_one(key));
 }
 InstanceCount LaxInstanceAwareCounter::set(const RedisKey& key, std::int64_t count) {
-  return run_blocking<InstanceCount>(*impl_, set_op(key, count));
+  return run_blocking<InstanceCount>(*impl_, set_op(key, count, false));
 }
 InstanceCount LaxInstanceAwareCounter::set_on_instance(const RedisKey& key, std::int64_t count) {
-  return run_blocking<InstanceCount>(*impl_, set_on_instance_op(key, count));
+  return run_blocking<InstanceCount>(*impl_, set_op(key, count, true));
 }
 InstanceCount LaxInstanceAwareCounter::del(const RedisKey& key) {
   return run_blocking<InstanceCount>(*impl_, del_op(key));
@@ -423,13 +441,11 @@ std::vector<InstanceCount> LaxInstanceAwareCounter::inc_all(std::span<const KeyC
       *impl_, updates, buffered<std::vector<InstanceCount>>(increments_of(updates), values_of));
 }
 std::vector<InstanceCount> LaxInstanceAwareCounter::set_all(std::span<const KeyCount> updates) {
-  return run_batch<InstanceCount>(*impl_, updates,
-                                  set_all_op({updates.begin(), updates.end()}, false));
+  return run_batch<InstanceCount>(*impl_, updates, set_all_op(updates, false));
 }
 std::vector<InstanceCount> LaxInstanceAwareCounter::set_all_on_instance(
     std::span<const KeyCount> updates) {
-  return run_batch<InstanceCount>(*impl_, updates,
-                                  set_all_op({updates.begin(), updates.end()}, true));
+  return run_batch<InstanceCount>(*impl_, updates, set_all_op(updates, true));
 }
 std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::inc_all_if(
     std::span<const ConditionalUpdate> updates) {
@@ -438,13 +454,11 @@ std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::inc_all_if(
 }
 std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::set_all_if(
     std::span<const ConditionalUpdate> updates) {
-  return run_batch<InstanceUpdateResult>(*impl_, updates,
-                                         set_all_if_op({updates.begin(), updates.end()}, false));
+  return run_batch<InstanceUpdateResult>(*impl_, updates, set_all_if_op(updates, false));
 }
 std::vector<InstanceUpdateResult> LaxInstanceAwareCounter::set_all_on_instance_if(
     std::span<const ConditionalUpdate> updates) {
-  return run_batch<InstanceUpdateResult>(*impl_, updates,
-                                         set_all_if_op({updates.begin(), updates.end()}, true));
+  return run_batch<InstanceUpdateResult>(*impl_, updates, set_all_if_op(updates, true));
 }
 
 // The async forms: a closed client fails at once; every completion is
@@ -466,11 +480,11 @@ void LaxInstanceAwareCounter::initiate_get(RedisKey key, Handler<InstanceCount> 
 }
 void LaxInstanceAwareCounter::initiate_set(RedisKey key, std::int64_t count,
                                            Handler<InstanceCount> handler) {
-  run_async<InstanceCount>(*impl_, set_op(std::move(key), count), std::move(handler));
+  run_async<InstanceCount>(*impl_, set_op(std::move(key), count, false), std::move(handler));
 }
 void LaxInstanceAwareCounter::initiate_set_on_instance(RedisKey key, std::int64_t count,
                                                        Handler<InstanceCount> handler) {
-  run_async<InstanceCount>(*impl_, set_on_instance_op(std::move(key), count), std::move(handler));
+  run_async<InstanceCount>(*impl_, set_op(std::move(key), count, true), std::move(handler));
 }
 void LaxInstanceAwareCounter::initiate_del(RedisKey key, Handler<InstanceCount> handler) {
   run_async<InstanceCount>(*impl_, del_op(std::move(key)), std::move(handler));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "counters/decimal.hpp"
+#include "counters/instance_aware/strict_access.hpp"
 #include "counters/lax_flusher.hpp"
 #include "counters/operation.hpp"
 #include "distkit/lax_instance_aware_counter.hpp"
@@ -103,11 +104,12 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
 
   // ---- Immediate calls ----
 
-  // Flushes what is pending, then runs `start(strict, handler)` (a strict
-  // counter's async_ call completing `handler(error_code, T)`) as a lane
-  // job, and on success `settle(*this, value)` on the strand before `done`.
-  template <class T, class Start, class Settle>
-  void immediate(Start start, Settle settle, Callback<T> done);
+  // Flushes what is pending, then runs the strict counter's `call` as a
+  // lane job, and on success `settle(*this, value)` on the strand before
+  // `done`, value being `transform(results)`. Errors keep their messages.
+  template <class T, class Transform, class Settle>
+  void immediate(detail::instance_aware::Call call, Transform transform, Settle settle,
+                 Callback<T> done);
 
  private:
   // Reads waiting for one refresh (strand only).
@@ -118,6 +120,8 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   };
 
   static Error closed_error();
+  // The message of a call that failed waiting for the lane with `error`.
+  std::string lane_message(boost::system::error_code error) const;
   Error overflow_error(const LaxSlot& slot) const;
   bool fresh(const std::vector<LaxSlot*>& slots) const;
   void join_refresh(std::vector<LaxSlot*> slots, Callback<detail::Done> done);
@@ -131,24 +135,34 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   std::shared_ptr<Refresh> open_refresh_;  // strand only: queued, not started
 };
 
-template <class T, class Start, class Settle>
-void LaxInstanceAwareCounter::Impl::immediate(Start start, Settle settle, Callback<T> done) {
+template <class T, class Transform, class Settle>
+void LaxInstanceAwareCounter::Impl::immediate(detail::instance_aware::Call call,
+                                              Transform transform, Settle settle,
+                                              Callback<T> done) {
   // Posted after the flush's own post, so the job is queued behind it.
   flusher_->flush(command_timeout(), [](detail::Outcome<detail::Done>) {});
-  boost::asio::post(executor(), [self = shared_from_this(), start = std::move(start),
+  boost::asio::post(executor(), [self = shared_from_this(), call = std::move(call), transform,
                                  settle = std::move(settle), done = std::move(done)]() mutable {
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));
     self->flusher_->enqueue(
-        [self, shared_done, start = std::move(start), settle = std::move(settle)]() mutable {
-          start(self->strict_, [self, shared_done, settle = std::move(settle)](
-                                   boost::system::error_code error, T value) mutable {
-            if (!error && !self->flusher_->stopped()) settle(*self, value);
-            (*shared_done)({error, {}, error ? T{} : std::move(value)});
-            self->flusher_->job_finished();
-          });
+        [self, shared_done, call = std::move(call), transform,
+         settle = std::move(settle)]() mutable {
+          detail::instance_aware::StrictAccess::run(
+              self->strict_, std::move(call),
+              [self, shared_done, transform,
+               settle = std::move(settle)](detail::Outcome<Results> outcome) mutable {
+                if (outcome.error) {
+                  (*shared_done)({outcome.error, std::move(outcome.message), T{}});
+                } else {
+                  T value = transform(std::move(outcome.value));
+                  if (!self->flusher_->stopped()) settle(*self, value);
+                  (*shared_done)({{}, {}, std::move(value)});
+                }
+                self->flusher_->job_finished();
+              });
         },
-        [shared_done](boost::system::error_code error) {
-          (*shared_done)({error, {}, T{}});
+        [self, shared_done](boost::system::error_code error) {
+          (*shared_done)({error, self->lane_message(error), T{}});
         },
         clock::now() + self->command_timeout());
   });

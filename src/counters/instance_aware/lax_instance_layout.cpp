@@ -20,7 +20,7 @@ LaxInstanceLayout::LaxInstanceLayout(const RedisKey& prefix, std::string instanc
 
 Request LaxInstanceLayout::chunk_request(std::size_t /*shard*/, std::uint64_t seq, bool oldest,
                                          std::span<const LaxDelta> deltas) const {
-  RequestBuilder builder(instance_lax_flush_script(), 7);
+  RequestBuilder builder(instance_lax_flush_script(), common_keys + 2);
   add_common_keys(builder, layout_, instance_id_);
   builder.arg(record_).arg(set_aside_);
   builder.arg(instance_id_)

@@ -76,7 +76,9 @@ void LaxInstanceAwareCounter::Impl::warm(std::vector<LaxSlot*> slots, Callback<D
 
 // Strand only. Joins the refresh waiting in the lane, or queues a new one.
 void LaxInstanceAwareCounter::Impl::join_refresh(std::vector<LaxSlot*> slots, Callback<Done> done) {
-  if (flusher_->stopped()) return done({make_error_code(Errc::closed), {}, {}});
+  if (flusher_->stopped()) {
+    return done({make_error_code(Errc::closed), lane_message(make_error_code(Errc::closed)), {}});
+  }
   const bool first = !open_refresh_;
   if (first) open_refresh_ = std::make_shared<Refresh>();
   auto refresh = open_refresh_;
@@ -89,25 +91,29 @@ void LaxInstanceAwareCounter::Impl::join_refresh(std::vector<LaxSlot*> slots, Ca
   flusher_->enqueue([self = shared_from_this(), refresh] { self->start_refresh(refresh); },
                     [self = shared_from_this(), refresh](error_code error) {
                       if (self->open_refresh_ == refresh) self->open_refresh_.reset();
-                      for (auto& reader : refresh->readers) reader({error, {}, {}});
+                      const std::string message = self->lane_message(error);
+                      for (auto& reader : refresh->readers) reader({error, message, {}});
                     },
                     clock::now() + command_timeout());
 }
 
 void LaxInstanceAwareCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
   if (open_refresh_ == refresh) open_refresh_.reset();
-  std::vector<RedisKey> keys;
-  keys.reserve(refresh->slots.size());
-  for (const LaxSlot* slot : refresh->slots) keys.emplace_back(*slot->key);
-  strict_.async_get_all(keys, [self = shared_from_this(), refresh](
-                                  error_code error, std::vector<InstanceCount> pairs) {
-    if (!error && !self->flusher_->stopped()) {
-      for (std::size_t i = 0; i < pairs.size(); ++i)
-        self->settle_slot(*refresh->slots[i], pairs[i]);
-    }
-    for (auto& reader : refresh->readers) reader({error, {}, {}});
-    self->flusher_->job_finished();
-  });
+  detail::instance_aware::Call call;
+  call.entries.reserve(refresh->slots.size());
+  for (const LaxSlot* slot : refresh->slots) {
+    call.entries.push_back(
+        {detail::instance_aware::Mode::get, RedisKey(*slot->key), CounterComparator::nil(), 0});
+  }
+  detail::instance_aware::StrictAccess::run(
+      strict_, std::move(call), [self = shared_from_this(), refresh](Outcome<Results> outcome) {
+        if (!outcome.error && !self->flusher_->stopped()) {
+          for (std::size_t i = 0; i < outcome.value.size(); ++i)
+            self->settle_slot(*refresh->slots[i], outcome.value[i].value);
+        }
+        for (auto& reader : refresh->readers) reader({outcome.error, outcome.message, {}});
+        self->flusher_->job_finished();
+      });
 }
 
 void LaxInstanceAwareCounter::Impl::settle_key(std::string_view key, InstanceCount after) {

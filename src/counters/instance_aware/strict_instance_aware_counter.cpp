@@ -12,6 +12,7 @@
 #include "client/client_access.hpp"
 #include "counters/instance_aware/call_combiner.hpp"
 #include "counters/instance_aware/instance_protocol.hpp"
+#include "counters/instance_aware/strict_access.hpp"
 #include "counters/operation.hpp"
 
 namespace distkit {
@@ -71,6 +72,20 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
     boost::asio::post(connection_->executor(), [self = shared_from_this()] { self->beat(); });
   }
 
+  // Runs `call` (through group commit when it can be combined).
+  void run(ia::Call call, detail::OutcomeCallback<Results> done) {
+    auto running = std::make_shared<Running>();
+    running->call = std::move(call);
+    running->done = std::move(done);
+    if (ia::needs_others(running->call)) {
+      std::lock_guard lock(others_mutex_);
+      running->attempt.others = others_;
+    }
+    if (!combinable(running->call)) return attempt(std::move(running));
+    const std::size_t entries = running->call.entries.size();
+    send_group(combiner_.submit(std::move(running), entries));
+  }
+
   // Stops the heartbeat; the last reference may then go on the strand.
   void stop_heartbeat() {
     boost::asio::post(connection_->executor(), [self = shared_from_this()] {
@@ -95,19 +110,6 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
       if (outcome.error) return done({outcome.error, std::move(outcome.message), T{}});
       done({{}, {}, finish(std::move(outcome.value))});
     };
-  }
-
-  void run(ia::Call call, detail::OutcomeCallback<Results> done) {
-    auto running = std::make_shared<Running>();
-    running->call = std::move(call);
-    running->done = std::move(done);
-    if (ia::needs_others(running->call)) {
-      std::lock_guard lock(others_mutex_);
-      running->attempt.others = others_;
-    }
-    if (!combinable(running->call)) return attempt(std::move(running));
-    const std::size_t entries = running->call.entries.size();
-    send_group(combiner_.submit(std::move(running), entries));
   }
 
   // Calls that touch only this instance's slices and the cumulatives; a
@@ -336,6 +338,11 @@ Plan<detail::Done> whole(ia::Script script) {
 }
 
 }  // namespace
+
+void ia::StrictAccess::run(StrictInstanceAwareCounter& counter, Call call,
+                           detail::OutcomeCallback<Results> done) {
+  counter.impl_->run(std::move(call), std::move(done));
+}
 
 std::shared_ptr<StrictInstanceAwareCounter> StrictInstanceAwareCounter::create(
     InstanceAwareCounterOptions options) {

@@ -1,6 +1,7 @@
 -- clear(): removes every key of an instance-aware counter, every
 -- instance's slices included.
--- KEYS[1..5]: see instance_common; then the count hashes of the n others.
+-- KEYS[1..6]: see instance_common; then the count and slice_epoch hashes
+-- of the n others (two per instance, in the order of the ids).
 -- ARGV: me, n, the n other ids.
 -- Returns "OK", or {'INSTANCES', id...} (nothing changed) when the other
 -- instances are not exactly the declared ones: call again with those.

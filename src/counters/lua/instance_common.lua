@@ -1,17 +1,33 @@
 -- Shared by the instance-aware counter scripts; sent after the prelude and
 -- before each script's body.
 --
--- KEYS[1..5] of every instance script, C = <prefix>:instance_aware_counter:
+-- KEYS[1..6] of every instance script, C = <prefix>:instance_aware_counter:
 --   C:epoch (hash key -> epoch), C:instances (zset id -> last heartbeat ms),
 --   C:cumulative (hash key -> total), C:keys (set of keys with a total),
---   C:count:<this instance> (hash key -> this instance's slice).
--- Further KEYS are other instances' count hashes, named in ARGV as ids, so
--- that every key a script touches is declared.
+--   C:count:<this instance> (hash key -> this instance's slice),
+--   C:slice_epoch:<this instance> (hash key -> the epoch of the key under
+--     which this instance's slice was written; absent means '0'; the field
+--     '' marks an instance that keeps this record, see below).
+-- Further KEYS are other instances' count (and slice_epoch) hashes, named in
+-- ARGV as ids, so that every key a script touches is declared.
+--
+-- Epochs. A global set/del bumps the key's epoch (C:epoch, as the Rust
+-- distkit does). A slice written under an older epoch of its key is stale:
+-- the global write already left it out of the cumulative, so it must not
+-- count again. The Rust distkit remembers each slice's epoch in the process;
+-- distkit C++ keeps it in Redis (C:slice_epoch:<id>), where the script that
+-- touches the slice reads it atomically: no race between calls in flight,
+-- retries or a reply that never came. Every script that reads or writes
+-- this instance's slice of a key first reconciles it: a stale slice is
+-- deleted (the cumulative unchanged) and the key's current epoch recorded.
 --
 -- Values stay decimal strings (see the prelude); HINCRBY does the
 -- arithmetic. A write that fails part way is undone by its inverse from an
 -- undo log, so a failed call changes nothing.
 local EPOCH, INSTANCES, CUMULATIVE, KEY_SET, MINE = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local MY_EPOCHS = KEYS[6]
+-- The field of C:slice_epoch:<id> that marks a distkit C++ instance.
+local TRACKED = ''
 local INT64_MAX = '9223372036854775807'
 local INT64_MIN = '-9223372036854775808'
 -- Integers of smaller magnitude survive Redis's conversion of an integer
@@ -133,4 +149,39 @@ local function instances_reply(me)
     if id ~= me then reply[#reply + 1] = id end
   end
   return reply
+end
+
+-- HMGET of `fields` in slices that Lua's unpack can take.
+local function hmget(hash, fields)
+  local values = {}
+  for first = 1, #fields, 1000 do
+    local part = redis.call('HMGET', hash, unpack(fields, first, math.min(first + 999, #fields)))
+    for i = 1, #part do values[first + i - 1] = part[i] end
+  end
+  return values
+end
+
+-- Whether a slice recorded under epoch `seen` (false: none recorded) is
+-- stale when its key's epoch is `current` (false: none).
+local function is_stale(seen, current)
+  return (seen or '0') ~= (current or '0')
+end
+
+-- Reconciles this instance's slices of the distinct `fields` (see Epochs
+-- above), revertibly. Returns the current epoch of each field ('0' when
+-- none), by field.
+local function reconcile(fields)
+  local current_of = {}
+  if #fields == 0 then return current_of end
+  local currents, seens = hmget(EPOCH, fields), hmget(MY_EPOCHS, fields)
+  for i, field in ipairs(fields) do
+    local current = currents[i] or '0'
+    current_of[field] = current
+    if is_stale(seens[i], current) then
+      local slice = redis.call('HGET', MINE, field)
+      if slice then write_field(MINE, field, slice, false) end
+      write_field(MY_EPOCHS, field, seens[i], current ~= '0' and current)
+    end
+  end
+  return current_of
 end

@@ -1,9 +1,9 @@
 -- LaxInstanceAwareCounter's flush of one chunk of pending deltas into this
 -- instance's slices and the cumulatives, applied exactly once (the
 -- LaxFlushLayout contract in src/counters/lax_flusher.hpp).
--- KEYS[1..5]: see instance_common; KEYS[6]: this instance's flush record (a
+-- KEYS[1..6]: see instance_common; KEYS[7]: this instance's flush record (a
 -- string: the number of its last applied chunk; expires on its own);
--- KEYS[7]: the set-aside list.
+-- KEYS[8]: the set-aside list.
 -- ARGV[1]: this instance's id (heartbeat); ARGV[2]: the chunk number (a
 -- positive integer below 2^53, so tonumber is exact for it); ARGV[3]:
 -- "oldest" when every earlier chunk is known to be applied, else "next";
@@ -18,17 +18,18 @@
 -- "<delta> <field>" instead.
 -- Keys of the wrong type fail the call before any write.
 --
--- Epochs are not read: a global set/del resets every instance's slice in
--- Redis at once (instance_update), so a delta flushed later adds to what the
--- global write left, in the slice and the cumulative alike. Dead instances
--- are removed by the counter's heartbeat and immediate calls, not here.
+-- Each slice is reconciled with its key's epoch first (see Epochs in
+-- instance_common): a slice staled by a global set/del (of a Rust process;
+-- distkit C++'s reset every slice at once) is dropped and the delta starts
+-- it afresh. Dead instances are removed by the counter's heartbeat and
+-- immediate calls, not here.
 --
--- Cost: one HMGET per hash and one HSET per hash for the whole chunk, plus
--- one SADD for keys new to C:keys. Sums of values below 10^15 in magnitude
+-- Cost: one HMGET per hash (four) and one HSET per hash for the whole
+-- chunk, plus one SADD for keys new to C:keys. Sums of values below 10^15 in magnitude
 -- are exact as Lua numbers (below 2^53) and formatted back with %d; any
 -- other pair goes through HINCRBY, which does exact int64 arithmetic and
 -- refuses overflow and non-integers.
-local RECORD, ASIDE = KEYS[6], KEYS[7]
+local RECORD, ASIDE = KEYS[7], KEYS[8]
 local me, seq = ARGV[1], tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', RECORD) or '0') or 0
 if last >= seq then return {'duplicate'} end
@@ -46,7 +47,20 @@ local fields = {}
 for i = 5, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
 local slices = redis.call('HMGET', MINE, unpack(fields))
 local totals = redis.call('HMGET', CUMULATIVE, unpack(fields))
+local currents = redis.call('HMGET', EPOCH, unpack(fields))
+local seens = redis.call('HMGET', MY_EPOCHS, unpack(fields))
 redis.call('ZADD', INSTANCES, now_ms(), me)
+for k = 1, #fields do
+  if is_stale(seens[k], currents[k]) then
+    if slices[k] then redis.call('HDEL', MINE, fields[k]) end
+    slices[k] = false
+    if currents[k] and currents[k] ~= '0' then
+      redis.call('HSET', MY_EPOCHS, fields[k], currents[k])
+    else
+      redis.call('HDEL', MY_EPOCHS, fields[k])
+    end
+  end
+end
 
 local result = {'applied'}
 local slice_sets, total_sets, new_keys, set_aside = {}, {}, {}, {}

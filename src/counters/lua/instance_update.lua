@@ -1,8 +1,8 @@
 -- Every call of an instance-aware counter but clear and clear_on_instance,
 -- over a batch, with the heartbeat and the removal of dead instances.
--- KEYS[1..5]: see instance_common. Then the count hashes of the n_dead
--- instances to clean up, then those of the n_others instances whose slices
--- global writes reset.
+-- KEYS[1..6]: see instance_common. Then, for each of the n_dead instances
+-- to clean up, its count hash and its slice_epoch hash; then the count
+-- hashes of the n_others instances whose slices global writes reset.
 -- ARGV: me, dead_threshold_ms, want_previous ("1": read the values before
 -- even for unconditional incs), n_dead, n_others, the n_dead ids, the
 -- n_others ids, then 5 per entry: mode, field, op, operand, amount, where
@@ -15,6 +15,10 @@
 --         matches the slice
 --   del   global: the key's total and every slice removed, epoch bumped
 --   deli  this slice removed from the total and deleted
+-- Every entry's slice is reconciled with its key's epoch first (see
+-- instance_common); a call without entries is the heartbeat, which also
+-- marks and keeps this instance's slice_epoch hash (TTL: the larger of an
+-- hour and ten thresholds, renewed by every heartbeat).
 -- Returns, unless it must be called again, 5 strings per entry: total and
 -- slice after, total and slice before ("" when not read), "1"/"0" applied.
 -- It must be called again, having changed nothing but the heartbeat, with:
@@ -35,15 +39,22 @@ if not threshold or not count then return redis.error_reply(malformed('arguments
 local now = now_ms()
 local cutoff = now - threshold
 redis.call('ZADD', INSTANCES, now, me)
+if count == 0 then
+  redis.call('HSET', MY_EPOCHS, TRACKED, '1')
+  redis.call('PEXPIRE', MY_EPOCHS, math.max(3600000, 10 * threshold))
+end
 
 -- Subtracts dead instances' slices from the totals and forgets them; an
 -- instance is forgotten once its count hash is empty. A total that the
--- removal would push out of int64 stops at the bound.
+-- removal would push out of int64 stops at the bound. A stale slice of a
+-- distkit C++ instance is not subtracted (the global write that staled it
+-- left it out of the total); other instances' slices all are, as the Rust
+-- distkit does.
 local function remove_dead()
   local budget = CLEANUP_BUDGET
   for i = 1, n_dead do
     if budget <= 0 then return end
-    local id, hash = ARGV[5 + i], KEYS[5 + i]
+    local id, hash, epochs = ARGV[5 + i], KEYS[5 + 2 * i], KEYS[6 + 2 * i]
     local score = redis.call('ZSCORE', INSTANCES, id)
     if id ~= me and score and tonumber(score) < cutoff then
       local size = redis.call('HLEN', hash)
@@ -53,9 +64,16 @@ local function remove_dead()
       else
         slices = redis.call('HRANDFIELD', hash, budget, 'WITHVALUES')
       end
+      local stale = {}
+      if #slices > 0 and redis.call('HEXISTS', epochs, TRACKED) == 1 then
+        local fields = {}
+        for j = 1, #slices, 2 do fields[#fields + 1] = slices[j] end
+        local currents, seens = hmget(EPOCH, fields), hmget(epochs, fields)
+        for k, field in ipairs(fields) do stale[field] = is_stale(seens[k], currents[k]) end
+      end
       for j = 1, #slices, 2 do
         local field, value = slices[j], slices[j + 1]
-        if is_int64(value) then
+        if is_int64(value) and not stale[field] then
           for _, piece in ipairs(negated(value)) do
             local reply = redis.pcall('HINCRBY', CUMULATIVE, field, piece)
             if type(reply) == 'table' and reply.err and string.find(reply.err, 'overflow', 1, true) then
@@ -66,7 +84,10 @@ local function remove_dead()
         redis.call('HDEL', hash, field)
       end
       budget = budget - #slices / 2
-      if size <= #slices / 2 then redis.call('ZREM', INSTANCES, id) end
+      if size <= #slices / 2 then
+        redis.call('ZREM', INSTANCES, id)
+        redis.call('DEL', epochs)
+      end
     end
   end
 end
@@ -82,7 +103,7 @@ else
 end
 
 local others = {}
-for i = 1, n_others do others[i] = {id = ARGV[5 + n_dead + i], hash = KEYS[5 + n_dead + i]} end
+for i = 1, n_others do others[i] = {id = ARGV[5 + n_dead + i], hash = KEYS[6 + 2 * n_dead + i]} end
 
 local global = false
 for entry = 1, count do
@@ -113,7 +134,8 @@ local function read(hash, field, entry)
 end
 
 -- Epochs count global writes per key, as the Rust distkit's do: +1, and
--- after u64::MAX / 2 (== INT64_MAX) back to 0.
+-- after u64::MAX / 2 (== INT64_MAX) back to 0. This instance's slice is
+-- written under the new epoch, which its slice_epoch hash records.
 local function bump_epoch(field)
   local raw = redis.call('HGET', EPOCH, field)
   local next_epoch = '1'
@@ -126,8 +148,9 @@ local function bump_epoch(field)
   if next_epoch then
     redis.call('HSET', EPOCH, field, next_epoch)
   else
-    redis.call('HINCRBY', EPOCH, field, 1)
+    next_epoch = exact_value(EPOCH, field, redis.call('HINCRBY', EPOCH, field, 1))
   end
+  write_field(MY_EPOCHS, field, redis.call('HGET', MY_EPOCHS, field), next_epoch)
 end
 
 -- Removes `field` from every other instance's slices.
@@ -152,6 +175,16 @@ local function add_to_total(field, total, pieces)
   end
   return nil
 end
+
+local fields, listed = {}, {}
+for entry = 1, count do
+  local field = ARGV[first_entry + 5 * (entry - 1) + 1]
+  if not listed[field] then
+    listed[field] = true
+    fields[#fields + 1] = field
+  end
+end
+reconcile(fields)
 
 local result = {}
 for entry = 1, count do

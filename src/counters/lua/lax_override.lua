@@ -1,6 +1,7 @@
--- LaxCounter's immediate set/set_if/del over a batch. The caller runs it
--- only when none of its flushes is in flight, so Redis holds everything it
--- flushed and nothing else of its pending deltas.
+-- LaxCounter's immediate set_if/set_all_if/del over a batch (set and
+-- set_all are one plain HSET). The caller runs it only when none of its
+-- flushes is in flight, so Redis holds everything it flushed and nothing
+-- else of its pending deltas.
 -- KEYS[1]: the hash. ARGV[1]: "set" or "del". Then the entries:
 --   "set": 7 each: field, op, operand, operand_plain, amount, low, high.
 --          `operand` is the caller's operand minus its pending delta for
@@ -34,8 +35,8 @@ for entry = 1, count do
   local raw, current = read_counter(hash, field)
   if not current then return fail(journal, 'NOTINT ' .. entry) end
   local earlier = written[field] == true
-  if not earlier and (compare_integers(current, low) < 0
-      or compare_integers(current, high) > 0) then
+  if not earlier and (order(current, low) < 0
+      or order(current, high) > 0) then
     return fail(journal, 'OVERFLOW ' .. entry)
   end
   local applied = true

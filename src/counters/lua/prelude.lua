@@ -1,65 +1,25 @@
--- Shared helpers of distkit's counter scripts; every script is sent as this
--- prelude, a newline, then its body.
+-- Shared helpers of distkit's lax and instance-aware counter scripts; every
+-- such script is sent as strict_int64.lua (is_int64), strict_order.lua
+-- (order), this prelude and its body, joined by newlines.
 --
 -- Counter values stay decimal strings and never become Lua numbers: Redis
 -- converts Lua numbers to doubles, which are inexact beyond 2^53. HINCRBY
 -- and HSET do the arithmetic; comparisons look at the digits.
 
-local INT64_MAX_DIGITS = '9223372036854775807'
-local INT64_MIN_DIGITS = '9223372036854775808'
-
--- -1, 0 or 1 for two digit strings without leading zeros. Equal lengths are
--- compared byte by byte because Lua's string `<` uses the locale (strcoll).
-local function compare_digits(a, b)
-  if #a ~= #b then return #a < #b and -1 or 1 end
-  if a == b then return 0 end
-  for i = 1, #a do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y and -1 or 1 end
-  end
-  return 0
-end
-
--- The digits and sign of a canonical integer ("0" or -?[1-9][0-9]*, any
--- length), or nil when `s` is not one ("-0", "+1", "007", " 1", "1.0", "").
-local function split_integer(s)
-  if type(s) ~= 'string' then return nil end
-  if s == '0' then return '0', false end
-  local sign, digits = string.match(s, '^(%-?)([1-9][0-9]*)$')
-  if not digits then return nil end
-  return digits, sign == '-'
-end
-
+-- Whether `s` is a canonical integer of any length: "0" or -?[1-9][0-9]*
+-- (not "-0", "+1", "007", " 1", "1.0", "").
 local function is_integer(s)
-  return split_integer(s) ~= nil
-end
-
--- A canonical int64: exactly the strings HINCRBY accepts.
-local function is_int64(s)
-  local digits, negative = split_integer(s)
-  if not digits then return false end
-  if #digits < 19 then return true end
-  return compare_digits(digits, negative and INT64_MIN_DIGITS or INT64_MAX_DIGITS) <= 0
-end
-
--- -1, 0 or 1 for two canonical integers of any length.
-local function compare_integers(a, b)
-  local a_digits, a_negative = split_integer(a)
-  local b_digits, b_negative = split_integer(b)
-  if a_negative ~= b_negative then return a_negative and -1 or 1 end
-  local order = compare_digits(a_digits, b_digits)
-  if a_negative then return -order end
-  return order
+  return type(s) == 'string' and (s == '0' or string.match(s, '^%-?[1-9][0-9]*$') ~= nil)
 end
 
 -- Comparator ops by name; "lt" means current < operand.
 local ORDER_TESTS = {
-  eq = function(order) return order == 0 end,
-  ne = function(order) return order ~= 0 end,
-  lt = function(order) return order < 0 end,
-  gt = function(order) return order > 0 end,
-  le = function(order) return order <= 0 end,
-  ge = function(order) return order >= 0 end,
+  eq = function(sign) return sign == 0 end,
+  ne = function(sign) return sign ~= 0 end,
+  lt = function(sign) return sign < 0 end,
+  gt = function(sign) return sign > 0 end,
+  le = function(sign) return sign <= 0 end,
+  ge = function(sign) return sign >= 0 end,
 }
 
 local function is_op(op)
@@ -69,24 +29,24 @@ end
 -- Whether `current` satisfies `op` against `operand`; `op` must pass is_op.
 local function matches(op, current, operand)
   if op == 'nil' then return true end
-  return ORDER_TESTS[op](compare_integers(current, operand))
+  return ORDER_TESTS[op](order(current, operand))
 end
 
 -- Redis keeps the writes of a script that returns an error, so each script
 -- remembers the value (or absence) a field had before its first write here
 -- and puts it back before failing.
 local function new_journal(hash)
-  local originals, order = {}, {}
+  local originals, touched = {}, {}
   local journal = {}
   function journal.touch(field, raw)
     if originals[field] == nil then
       originals[field] = raw or false
-      order[#order + 1] = field
+      touched[#touched + 1] = field
     end
   end
   function journal.undo()
-    for i = #order, 1, -1 do
-      local field = order[i]
+    for i = #touched, 1, -1 do
+      local field = touched[i]
       local original = originals[field]
       if original then
         redis.call('HSET', hash, field, original)

@@ -2,6 +2,7 @@
 -- exactly the strings HINCRBY accepts. A 19-digit value is compared in two
 -- halves, each exact as a Lua number (a double).
 local function is_int64(s)
+  if type(s) ~= 'string' then return false end
   if s == '0' then return true end
   local digits = string.match(s, '^%-?([1-9][0-9]*)$')
   if not digits or #digits > 19 then return false end
