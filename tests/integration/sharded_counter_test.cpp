@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "counter_fixture.hpp"
+#include "counters/lax_counter_impl.hpp"
 #include "redis_server.hpp"
 
 namespace distkit::test {
@@ -310,6 +311,66 @@ TEST_P(ShardedTest, LaxFlushesCountExactlyOncePerShardUnderThreadsAndStalls) {
   }
   EXPECT_EQ(scan(server.url(), "{" + prefix.str() + ":lax_counter*}:flushed:*").size(),
             static_cast<std::size_t>(shards()));
+}
+
+// LaxCounter: set/set_all are one plain HSET per shard they touch (no
+// script), with the pending deltas they override gone.
+TEST_P(ShardedTest, LaxSetIsOnePlainHsetPerShard) {
+  if constexpr (!lax) GTEST_SKIP() << "LaxCounter only";
+  RedisServer server;
+  CounterOptions options(prefix, Client::connect({server.url()}));
+  options.shards = shards();
+  options.allowed_lag = std::chrono::hours(1);
+  auto lax_counter = LaxCounter::create(options);
+  const std::vector<std::string> names = spread_keys();
+  std::vector<KeyCount> sets;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    lax_counter->inc(RedisKey(names[i]), 5);  // pending
+    sets.push_back({RedisKey(names[i]), static_cast<std::int64_t>(i)});
+  }
+  redis_cli(server.url(), {"CONFIG", "RESETSTAT"});
+  EXPECT_EQ(lax_counter->set(RedisKey(names.front()), 7), 7);
+  lax_counter->set_all(sets);
+  const std::string stats = redis_cli(server.url(), {"INFO", "commandstats"});
+  EXPECT_NE(stats.find("cmdstat_hset:calls=" + std::to_string(1 + shards()) + ","),
+            std::string::npos)
+      << stats;
+  EXPECT_EQ(stats.find("cmdstat_eval"), std::string::npos) << stats;
+  lax_counter->flush();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(redis_cli(server.url(), {"HGET", hash_for(names[i]), names[i]}), std::to_string(i));
+    EXPECT_EQ(lax_counter->get(RedisKey(names[i])), static_cast<std::int64_t>(i));
+  }
+}
+
+// LaxCounter: idle keys of every shard are reclaimed, and a key's next use
+// reads it back from its own shard.
+TEST_P(ShardedTest, LaxIdleKeysOfEveryShardAreReclaimedAndReadBack) {
+  if constexpr (!lax) GTEST_SKIP() << "LaxCounter only";
+  auto& idle = detail::LaxCounterAccess::idle_before_reclaim();
+  const auto saved = idle.exchange(std::chrono::milliseconds(50));
+  CounterOptions options(prefix, client);
+  options.shards = shards();
+  auto lax_counter = LaxCounter::create(options);
+  idle.store(saved);
+  const std::vector<std::string> names = spread_keys();
+  std::vector<KeyCount> incs;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    incs.push_back({RedisKey(names[i]), static_cast<std::int64_t>(i)});
+  }
+  lax_counter->inc_all(incs);
+  lax_counter->flush();
+  auto& slots = detail::LaxCounterAccess::flusher(*lax_counter).slots();
+  ASSERT_TRUE(wait_until([&] { return slots.size() == 0; }, std::chrono::seconds(30)))
+      << slots.size() << " keys left";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(lax_counter->inc(RedisKey(names[i]), 1), static_cast<std::int64_t>(i) + 1);
+  }
+  lax_counter->flush();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(redis_value(names[i]), std::to_string(i + 1));
+  }
+  lax_counter->clear();
 }
 
 }  // namespace
