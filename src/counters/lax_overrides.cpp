@@ -191,10 +191,10 @@ void LaxCounter::Impl::start_clear(Callback<detail::Done> done) {
     return true;
   });
   detail::RequestBuilder builder("DEL");
-  builder.arg(hash_)
-      .arg(record_)
-      .arg(detail::lax_set_aside_key(prefix_))
-      .arg(detail::lax_flush_record_key(prefix_));
+  builder.key(hash_)
+      .key(record_)
+      .key(detail::lax_set_aside_key(prefix_))
+      .key(detail::lax_flush_record_key(prefix_));
   flusher_->execute(
       builder.build(), [self = shared_from_this(), targets = std::move(targets),
                         done = std::move(done)](error_code error, Reply reply) mutable {
