@@ -192,6 +192,13 @@ std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
   if (options.allowed_lag.count() <= 0) {
     throw Error(Errc::invalid_argument, "allowed_lag must be positive");
   }
+  const std::string hash = detail::lax_hash_key(options.prefix);
+  detail::ClientAccess::require_one_slot(
+      *options.client, {hash, detail::lax_set_aside_key(options.prefix)},
+      "the LaxCounter prefix '" + options.prefix.str() +
+          "' puts its hash and its auxiliary keys '{" + hash +
+          "}:...' in different Redis Cluster slots, because its '{' and '}' change the hash "
+          "tag; use a prefix without '{' and '}'");
   auto impl = std::make_shared<Impl>(options);
   return std::shared_ptr<LaxCounter>(new LaxCounter(std::move(options.client), std::move(impl)));
 }

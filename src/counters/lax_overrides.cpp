@@ -107,7 +107,7 @@ void LaxCounter::Impl::start_override(Mode mode, std::vector<ConditionalUpdate> 
 detail::Request LaxCounter::Impl::overwrite_request(
     const std::vector<ConditionalUpdate>& updates) const {
   detail::RequestBuilder builder("HSET");
-  builder.arg(hash_);
+  builder.key(hash_);
   for (const auto& update : updates) builder.arg(update.key.str()).arg(update.count);
   return builder.build();
 }
@@ -258,10 +258,10 @@ void LaxCounter::Impl::send_clear(const std::shared_ptr<ClearWalk>& walk) {
   walk->position = 0;
   // UNLINK: Redis frees a large hash in the background.
   detail::RequestBuilder builder("UNLINK");
-  builder.arg(hash_)
-      .arg(record_)
-      .arg(detail::lax_set_aside_key(prefix_))
-      .arg(detail::lax_flush_record_key(prefix_));
+  builder.key(hash_)
+      .key(record_)
+      .key(detail::lax_set_aside_key(prefix_))
+      .key(detail::lax_flush_record_key(prefix_));
   flusher_->execute(
       builder.build(), [self = shared_from_this(), walk](error_code error, Reply reply) mutable {
         if (!error && reply.is_error()) error = make_error_code(Errc::redis);

@@ -170,7 +170,7 @@ void LaxCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
 
 detail::Request LaxCounter::Impl::read_request(const std::vector<LaxSlot*>& slots) const {
   detail::RequestBuilder builder("HMGET");
-  builder.arg(hash_);
+  builder.key(hash_);
   for (LaxSlot* slot : slots) builder.arg(*slot->key);
   return builder.build();
 }

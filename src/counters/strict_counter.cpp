@@ -62,7 +62,7 @@ class StrictCounter::Impl {
 
   Operation<std::int64_t> get(RedisKey key) const {
     return {{},
-            RequestBuilder("HGET").arg(hash_).arg(key.str()).build(),
+            RequestBuilder("HGET").key(hash_).arg(key.str()).build(),
             [hash = hash_, key = std::move(key)](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               return detail::field_value(reply, hash, key);
@@ -74,7 +74,7 @@ class StrictCounter::Impl {
       return std::move(*shortcut);
     }
     RequestBuilder builder("HMGET");
-    builder.arg(hash_);
+    builder.key(hash_);
     for (const RedisKey& key : keys) builder.arg(key.str());
     return {{}, builder.build(), [hash = hash_, keys = std::move(keys)](const Reply& reply) {
               detail::throw_if_error(reply, hash, {});
@@ -92,7 +92,7 @@ class StrictCounter::Impl {
   // and it refuses overflow and a non-integer field without writing.
   Operation<std::int64_t> inc(RedisKey key, std::int64_t count) const {
     return {{},
-            RequestBuilder("HINCRBY").arg(hash_).arg(key.str()).arg(count).build(),
+            RequestBuilder("HINCRBY").key(hash_).arg(key.str()).arg(count).build(),
             [hash = hash_, key = std::move(key)](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               if (reply.kind != Reply::Kind::integer) detail::unexpected_reply("an integer");
@@ -121,7 +121,7 @@ class StrictCounter::Impl {
       return std::move(*shortcut);
     }
     RequestBuilder builder("HSET");
-    builder.arg(hash_);
+    builder.key(hash_);
     std::vector<std::int64_t> counts;
     counts.reserve(updates.size());
     for (const KeyCount& update : updates) {
@@ -136,7 +136,7 @@ class StrictCounter::Impl {
 
   Operation<std::int64_t> set(RedisKey key, std::int64_t count) const {
     return {{},
-            RequestBuilder("HSET").arg(hash_).arg(key.str()).arg(count).build(),
+            RequestBuilder("HSET").key(hash_).arg(key.str()).arg(count).build(),
             [hash = hash_, key = std::move(key), count](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               return count;
@@ -284,7 +284,7 @@ class StrictCounter::Impl {
   }
 
   Operation<detail::Done> clear() const {
-    return {{}, RequestBuilder("DEL").arg(hash_).build(), [hash = hash_](const Reply& reply) {
+    return {{}, RequestBuilder("DEL").key(hash_).build(), [hash = hash_](const Reply& reply) {
               detail::throw_if_error(reply, hash, {});
               return detail::Done{};
             }};
