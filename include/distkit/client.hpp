@@ -13,7 +13,8 @@ class Connection;
 struct ClientAccess;
 }  // namespace detail
 
-// TLS settings for the rediss:// and rediss-sentinel:// schemes. The server
+// TLS settings for the rediss://, rediss-sentinel:// and rediss-cluster://
+// schemes. The server
 // is always verified (certificate chain and host name, or IP address SAN)
 // unless verify_peer is set to false.
 struct TlsOptions {
@@ -34,6 +35,8 @@ struct ClientOptions {
   //   rediss-sentinel://...   the master Sentinel names, following failovers;
   //       Sentinel's own credentials, if any, go in the query:
   //       ?sentinel_password=P (and &sentinel_user=U)
+  //   redis-cluster://[[user]:password@]h1[:p1],h2[:p2]   Redis Cluster from
+  //   rediss-cluster://...    any seed nodes; credentials and TLS for every node
   // Ports default to 6379 (26379 for sentinels), the db to 0. With a
   // password the client sends AUTH, with a db SELECT, before any other
   // command. Percent-escape reserved characters in passwords.
@@ -65,6 +68,12 @@ struct ClientOptions {
 // FLUSH the refused calls are sent again as EVAL, still in issue order (a
 // refused call that a later, already executed command has overtaken fails
 // with Errc::connection instead: it was not run).
+//
+// On Redis Cluster the client keeps one such connection per master and
+// sends each command to the master of its keys' slot, following MOVED and
+// ASK and the replica promoted after a failover (see README "Redis
+// Cluster"); commands of one slot apply in issue order while the slot
+// stays on one master.
 //
 // Problems without a caller (a lost connection, credentials rejected on a
 // reconnect) go to the log hook (distkit/log.hpp).

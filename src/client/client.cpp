@@ -4,6 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <thread>
 
+#include "client/client_access.hpp"
+#include "client/cluster_connection.hpp"
+#include "client/cluster_slot.hpp"
 #include "client/connection.hpp"
 #include "client/tls_transport.hpp"
 #include "client/url.hpp"
@@ -42,6 +45,14 @@ detail::Connection::Settings connection_settings(const ClientOptions& options) {
   return {std::move(url), std::move(tls), options.connect_timeout, options.command_timeout};
 }
 
+std::shared_ptr<detail::Connection> open_connection(const boost::asio::any_io_executor& executor,
+                                                    detail::Connection::Settings settings) {
+  if (settings.url.uses_cluster()) {
+    return detail::open_cluster_connection(executor, std::move(settings));
+  }
+  return detail::Connection::open(executor, std::move(settings));
+}
+
 }  // namespace
 
 Client::Client(std::unique_ptr<IoThread> io_thread, std::shared_ptr<detail::Connection> connection,
@@ -53,8 +64,7 @@ Client::Client(std::unique_ptr<IoThread> io_thread, std::shared_ptr<detail::Conn
 std::shared_ptr<Client> Client::connect(ClientOptions options) {
   auto settings = connection_settings(options);
   auto io_thread = std::make_unique<IoThread>();
-  auto connection =
-      detail::Connection::open(io_thread->context.get_executor(), std::move(settings));
+  auto connection = open_connection(io_thread->context.get_executor(), std::move(settings));
   return std::shared_ptr<Client>(
       new Client(std::move(io_thread), std::move(connection), std::move(options)));
 }
@@ -68,7 +78,7 @@ std::shared_ptr<Client> Client::connect(std::string url) {
 std::shared_ptr<Client> Client::connect(boost::asio::any_io_executor executor,
                                         ClientOptions options) {
   auto settings = connection_settings(options);
-  auto connection = detail::Connection::open(std::move(executor), std::move(settings));
+  auto connection = open_connection(executor, std::move(settings));
   return std::shared_ptr<Client>(new Client(nullptr, std::move(connection), std::move(options)));
 }
 
@@ -89,3 +99,32 @@ const ClientOptions& Client::options() const noexcept {
 }
 
 }  // namespace distkit
+
+namespace distkit::detail {
+
+void ClientAccess::require_one_slot(const Client& client,
+                                    std::initializer_list<std::string_view> keys,
+                                    std::string_view refusal) {
+  if (!client.connection_->routes_by_slot() || keys.size() == 0) return;
+  const std::uint16_t first = cluster_key_slot(*keys.begin());
+  bool shared = true;
+  for (std::string_view key : keys) shared = shared && cluster_key_slot(key) == first;
+  if (shared) return;
+  std::string message(refusal);
+  message += " (Redis Cluster slots:";
+  for (std::string_view key : keys) {
+    message += " '" + std::string(key) + "' -> " + std::to_string(cluster_key_slot(key));
+  }
+  message += ")";
+  throw Error(Errc::invalid_argument, message);
+}
+
+void ClientAccess::require_hash_tag(const Client& client, std::string_view prefix,
+                                    std::string_view refusal) {
+  if (!client.connection_->routes_by_slot() || cluster_hash_tag(prefix).size() != prefix.size()) {
+    return;
+  }
+  throw Error(Errc::invalid_argument, std::string(refusal));
+}
+
+}  // namespace distkit::detail

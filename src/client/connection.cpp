@@ -66,10 +66,10 @@ std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
 class PipelinedConnection final : public Connection,
                                   public std::enable_shared_from_this<PipelinedConnection> {
  public:
-  PipelinedConnection(const asio::any_io_executor& executor, Settings settings)
-      : strand_(asio::make_strand(executor)),
+  PipelinedConnection(Strand strand, Settings settings, const LocatorFactory& locate)
+      : strand_(std::move(strand)),
         settings_(std::move(settings)),
-        locator_(make_locator(executor_, settings_)),
+        locator_(locate ? locate(strand_) : make_locator(executor_, settings_)),
         connect_timer_(strand_),
         request_timer_(strand_),
         reconnect_timer_(strand_),
@@ -77,8 +77,10 @@ class PipelinedConnection final : public Connection,
         backoff_(first_backoff, max_backoff, std::random_device{}()) {}
 
   // Resolves to an empty string once connected, or to why the first
-  // connection failed.
-  std::future<std::string> start() {
+  // connection failed. In the background, a failed first connection is
+  // retried like a reconnect instead.
+  std::future<std::string> start(bool in_background = false) {
+    first_connect_done_ = in_background;
     auto first = first_connect_.get_future();
     asio::post(strand_, [self = shared_from_this()] {
       self->locator_->watch([weak = std::weak_ptr(self)](std::string why) {
@@ -89,10 +91,12 @@ class PipelinedConnection final : public Connection,
     return first;
   }
 
-  void execute(Request request, ReplyCallback done) override {
-    const auto deadline = clock::now() + settings_.command_timeout;
+  void submit(Request request, ReplyCallback done, Submission how) override {
     std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back({std::move(request), std::move(done), deadline});
+    // ASKING applies to the very next command, so both enter the inbox
+    // under one lock, next to each other.
+    if (how.asking) inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline});
+    inbox_.push_back({std::move(request), std::move(done), how.deadline});
     if (!drain_scheduled_) {
       drain_scheduled_ = true;
       asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
@@ -126,6 +130,8 @@ class PipelinedConnection final : public Connection,
     ReplyCallback done;
     clock::time_point deadline;
   };
+
+  static Request asking_request() { return RequestBuilder("ASKING").build(); }
 
   static void run(std::vector<RequestQueue::Finished>& finished) {
     for (auto& entry : finished) entry.run();
@@ -270,9 +276,10 @@ class PipelinedConnection final : public Connection,
     if (!first_connect_done_) {
       first_connect_done_ = true;
       first_connect_.set_value({});
-    } else {
+    } else if (was_ready_before_) {
       detail::log(LogLevel::info, "reconnected to Redis at " + address_.describe());
     }
+    was_ready_before_ = true;
     // Requests refused before a reconnect were never run: they go first.
     if (queue_.refused_ready()) queue_.resume_refused();
     write_pending();
@@ -469,7 +476,7 @@ class PipelinedConnection final : public Connection,
     drain_inbox();  // fails whatever is still in the inbox with Errc::closed
   }
 
-  asio::strand<asio::any_io_executor> strand_;
+  Strand strand_;
   asio::any_io_executor executor_{strand_};
   Settings settings_;
   std::unique_ptr<Locator> locator_;
@@ -503,6 +510,7 @@ class PipelinedConnection final : public Connection,
   std::array<char, 64 * 1024> read_buffer_{};
   clock::time_point last_read_{};
   bool first_connect_done_ = false;
+  bool was_ready_before_ = false;
   bool authentication_reported_ = false;
   std::promise<std::string> first_connect_;
 };
@@ -510,9 +518,17 @@ class PipelinedConnection final : public Connection,
 }  // namespace
 
 std::shared_ptr<Connection> Connection::open(asio::any_io_executor executor, Settings settings) {
-  auto connection = std::make_shared<PipelinedConnection>(executor, std::move(settings));
+  auto connection = std::make_shared<PipelinedConnection>(asio::make_strand(executor),
+                                                          std::move(settings), nullptr);
   const std::string failure = connection->start().get();
   if (!failure.empty()) throw Error(Errc::connection, "cannot connect to " + failure);
+  return connection;
+}
+
+std::shared_ptr<Connection> Connection::start(const Strand& strand, Settings settings,
+                                              const LocatorFactory& locate) {
+  auto connection = std::make_shared<PipelinedConnection>(strand, std::move(settings), locate);
+  connection->start(true);
   return connection;
 }
 

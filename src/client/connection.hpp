@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "client/request.hpp"
@@ -12,6 +14,7 @@
 namespace distkit::detail {
 
 class TlsContext;
+class Locator;
 
 // Owns one connection to Redis (TCP, TLS or a Unix socket) and everything
 // that keeps it going: finding the server (a fixed address or the master
@@ -32,16 +35,40 @@ class Connection {
     std::chrono::milliseconds command_timeout;
   };
 
+  using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+  // Makes the locator of a connection whose strand is the argument.
+  using LocatorFactory = std::function<std::unique_ptr<Locator>(const Strand&)>;
+
+  // When a request must be answered, and whether ASKING goes right before
+  // it (Redis Cluster, after an ASK redirection).
+  struct Submission {
+    std::chrono::steady_clock::time_point deadline;
+    bool asking = false;
+  };
+
   // Starts connecting on `executor` and blocks until the first connection is
   // ready. Throws Error{Errc::connection} when it fails within
   // connect_timeout, saying why (an authentication failure says so).
   static std::shared_ptr<Connection> open(boost::asio::any_io_executor executor, Settings settings);
 
+  // A connection that shares `strand` and finds its server through the
+  // locator `locate` makes. Returns at once; requests wait for the first
+  // connection, and a failed attempt is retried with backoff like a
+  // reconnect. Used by Redis Cluster, one per master.
+  static std::shared_ptr<Connection> start(const Strand& strand, Settings settings,
+                                           const LocatorFactory& locate);
+
   virtual ~Connection() = default;
 
   // Sends `request` and calls `done` with its reply, or with Errc::timeout /
   // Errc::connection once command_timeout has passed, or Errc::closed.
-  virtual void execute(Request request, ReplyCallback done) = 0;
+  void execute(Request request, ReplyCallback done) {
+    submit(std::move(request), std::move(done),
+           {std::chrono::steady_clock::now() + command_timeout()});
+  }
+
+  // execute() with the deadline (and ASKING) given.
+  virtual void submit(Request request, ReplyCallback done, Submission how) = 0;
 
   // Fails every request with Errc::closed and stops reconnecting. Blocks
   // until that is done unless called on executor().
@@ -55,6 +82,10 @@ class Connection {
   virtual const boost::asio::any_io_executor& executor() const noexcept = 0;
 
   virtual std::chrono::milliseconds command_timeout() const noexcept = 0;
+
+  // True for Redis Cluster, where every request goes to the master of its
+  // keys' slot.
+  virtual bool routes_by_slot() const noexcept { return false; }
 };
 
 }  // namespace distkit::detail

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "client/cluster_slot.hpp"
 #include "client/script.hpp"
 
 namespace distkit::detail {
@@ -70,9 +71,14 @@ RequestBuilder::RequestBuilder(const Script& script, std::size_t num_keys)
   append_bulk(request_.bytes_, script.sha1());
   request_.tail_begin_ = request_.bytes_.size();
   arg(static_cast<std::int64_t>(num_keys));
+  script_keys_left_ = num_keys;
 }
 
 RequestBuilder& RequestBuilder::arg(std::string_view value) {
+  if (script_keys_left_ > 0) {
+    --script_keys_left_;
+    return key(value);
+  }
   append_bulk(request_.bytes_, value);
   ++request_.tail_arguments_;
   return *this;
@@ -81,6 +87,18 @@ RequestBuilder& RequestBuilder::arg(std::string_view value) {
 RequestBuilder& RequestBuilder::arg(std::int64_t value) {
   char buffer[24];
   return arg(format_decimal(value, buffer));
+}
+
+RequestBuilder& RequestBuilder::key(std::string_view value) {
+  const std::int32_t slot = cluster_key_slot(value);
+  if (request_.slot_ == Request::no_keys) {
+    request_.slot_ = slot;
+  } else if (request_.slot_ != slot) {
+    request_.slot_ = Request::cross_slot;
+  }
+  append_bulk(request_.bytes_, value);
+  ++request_.tail_arguments_;
+  return *this;
 }
 
 Request RequestBuilder::build() {

@@ -32,6 +32,13 @@ class Request {
   const Script* script() const noexcept { return script_; }
   bool uses_eval() const noexcept { return uses_eval_; }
 
+  // The Redis Cluster slot of the request's keys (those passed to key(), and
+  // a script's KEYS): no_keys when it has none, cross_slot when they do not
+  // share one slot.
+  static constexpr std::int32_t no_keys = -1;
+  static constexpr std::int32_t cross_slot = -2;
+  std::int32_t slot() const noexcept { return slot_; }
+
   // Rewrites an EVALSHA request as EVAL with the script's body (which also
   // loads the script into Redis's cache). Requires script() != nullptr.
   void switch_to_eval();
@@ -48,11 +55,14 @@ class Request {
   std::size_t tail_arguments_ = 0;
   const Script* script_ = nullptr;
   bool uses_eval_ = false;
+  std::int32_t slot_ = no_keys;
 };
 
 // Builds a Request argument by argument:
-//   Request r = RequestBuilder("HGET").arg(hash).arg(field).build();
+//   Request r = RequestBuilder("HGET").key(hash).arg(field).build();
 //   Request s = RequestBuilder(script, 1).arg(hash).arg(std::int64_t{5}).build();
+// Every key a command touches goes in by key() (a script's first num_keys
+// arguments are its keys by themselves), so that Redis Cluster can route it.
 class RequestBuilder {
  public:
   // A command named `command` (further words of the name go in arg()).
@@ -62,12 +72,15 @@ class RequestBuilder {
 
   RequestBuilder& arg(std::string_view value);
   RequestBuilder& arg(std::int64_t value);
+  // An argument that names a key.
+  RequestBuilder& key(std::string_view value);
 
   // Finishes the request; the builder is not to be used afterwards.
   Request build();
 
  private:
   Request request_;
+  std::size_t script_keys_left_ = 0;
 };
 
 }  // namespace distkit::detail

@@ -13,16 +13,20 @@ namespace {
 
 constexpr std::uint16_t redis_port = 6379;
 constexpr std::uint16_t sentinel_port = 26379;
+constexpr std::string_view scheme_names =
+    "redis, rediss, unix, redis-sentinel, rediss-sentinel, redis-cluster or rediss-cluster";
 
 struct SchemeName {
   std::string_view name;
   UrlScheme scheme;
 };
-constexpr std::array<SchemeName, 5> schemes{{{"redis", UrlScheme::redis},
+constexpr std::array<SchemeName, 7> schemes{{{"redis", UrlScheme::redis},
                                              {"rediss", UrlScheme::rediss},
                                              {"unix", UrlScheme::unix_socket},
                                              {"redis-sentinel", UrlScheme::redis_sentinel},
-                                             {"rediss-sentinel", UrlScheme::rediss_sentinel}}};
+                                             {"rediss-sentinel", UrlScheme::rediss_sentinel},
+                                             {"redis-cluster", UrlScheme::redis_cluster},
+                                             {"rediss-cluster", UrlScheme::rediss_cluster}}};
 
 // Parses one URL; every rejection names the part that is wrong.
 class UrlParser {
@@ -32,9 +36,7 @@ class UrlParser {
   RedisUrl parse() {
     const auto scheme_end = url_.find("://");
     if (scheme_end == std::string_view::npos) {
-      reject(
-          "expected <scheme>://..., with scheme redis, rediss, unix, redis-sentinel or "
-          "rediss-sentinel");
+      reject("expected <scheme>://..., with scheme " + std::string(scheme_names));
     }
     result_.scheme = scheme(url_.substr(0, scheme_end));
     switch (result_.scheme) {
@@ -48,6 +50,10 @@ class UrlParser {
       case UrlScheme::redis_sentinel:
       case UrlScheme::rediss_sentinel:
         parse_sentinel(scheme_end + 3);
+        break;
+      case UrlScheme::redis_cluster:
+      case UrlScheme::rediss_cluster:
+        parse_cluster(scheme_end + 3);
         break;
     }
     return std::move(result_);
@@ -63,11 +69,7 @@ class UrlParser {
     for (const auto& known : schemes) {
       if (known.name == name) return known.scheme;
     }
-    if (name == "redis-cluster" || name == "rediss-cluster") {
-      reject("the scheme " + std::string(name) + " is not supported by this version");
-    }
-    reject("unknown scheme '" + std::string(name) +
-           "': expected redis, rediss, unix, redis-sentinel or rediss-sentinel");
+    reject("unknown scheme '" + std::string(name) + "': expected " + std::string(scheme_names));
   }
 
   boost::urls::url_view uri(std::string_view text) const {
@@ -183,10 +185,11 @@ class UrlParser {
     }
   }
 
-  // The sentinel list "h1:p1,h2:p2" is no RFC 3986 authority, so it is cut
-  // out and parsed entry by entry; the rest is parsed as a URI around a
-  // placeholder host.
-  void parse_sentinel(std::size_t authority_begin) {
+  // The host list "h1:p1,h2:p2" of the sentinel and cluster schemes is no
+  // RFC 3986 authority, so it is cut out and parsed entry by entry; the rest
+  // is parsed as a URI around a placeholder host.
+  boost::urls::url_view parse_host_list(std::size_t authority_begin, std::uint16_t default_port,
+                                        std::string_view what) {
     const auto authority_end = std::min(url_.find_first_of("/?#", authority_begin), url_.size());
     const std::string_view authority =
         url_.substr(authority_begin, authority_end - authority_begin);
@@ -196,18 +199,23 @@ class UrlParser {
     std::string_view list = at == std::string_view::npos ? authority : authority.substr(at + 1);
     while (true) {
       const auto comma = list.find(',');
-      sentinel(list.substr(0, comma));
+      listed_host(list.substr(0, comma), default_port, what);
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
     }
 
-    std::string rest = "redis://";
-    rest += userinfo;
-    rest += "sentinel";
-    rest += url_.substr(authority_end);
-    const boost::urls::url_view uri = this->uri(rest);
+    rest_ = "redis://";
+    rest_ += userinfo;
+    rest_ += "placeholder";
+    rest_ += url_.substr(authority_end);
+    const boost::urls::url_view uri = this->uri(rest_);
     result_.credentials = credentials(uri);
     path_db(uri);
+    return uri;
+  }
+
+  void parse_sentinel(std::size_t authority_begin) {
+    const boost::urls::url_view uri = parse_host_list(authority_begin, sentinel_port, "sentinel");
     if (!uri.has_fragment() || uri.fragment().empty()) {
       reject("the master name is missing: add #<master name> as Sentinel knows it");
     }
@@ -229,19 +237,29 @@ class UrlParser {
     }
   }
 
-  void sentinel(std::string_view entry) {
-    if (entry.empty()) reject("a sentinel address in the host list is empty");
+  // Redis Cluster has only database 0.
+  void parse_cluster(std::size_t authority_begin) {
+    const boost::urls::url_view uri = parse_host_list(authority_begin, redis_port, "seed node");
+    no_query(uri);
+    if (uri.has_fragment()) reject("a fragment ('#...') is not allowed with this scheme");
+    if (result_.db != 0) reject("Redis Cluster has only database 0");
+  }
+
+  void listed_host(std::string_view entry, std::uint16_t default_port, std::string_view what) {
+    if (entry.empty()) reject("a " + std::string(what) + " address in the host list is empty");
     auto parsed = boost::urls::parse_authority(entry);
     if (!parsed || parsed->has_userinfo()) {
-      reject("the sentinel address '" + std::string(entry) + "' is not host[:port]");
+      reject("the " + std::string(what) + " address '" + std::string(entry) +
+             "' is not host[:port]");
     }
-    HostPort result{parsed->host_address(), sentinel_port};
-    if (result.host.empty()) reject("a sentinel address has no host");
+    HostPort result{parsed->host_address(), default_port};
+    if (result.host.empty()) reject("a " + std::string(what) + " address has no host");
     if (parsed->has_port()) result.port = port(parsed->port());
     result_.hosts.push_back(std::move(result));
   }
 
   std::string_view url_;
+  std::string rest_;  // what parse_host_list hands to the URI parser; views point into it
   RedisUrl result_;
 };
 

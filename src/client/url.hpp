@@ -16,6 +16,8 @@ enum class UrlScheme {
   unix_socket,      // unix://     one Redis over a Unix socket
   redis_sentinel,   // redis-sentinel://   the master Sentinel names
   rediss_sentinel,  // rediss-sentinel://  the same, everything over TLS
+  redis_cluster,    // redis-cluster://    Redis Cluster from seed nodes
+  rediss_cluster,   // rediss-cluster://   the same, every node over TLS
 };
 
 struct HostPort {
@@ -35,7 +37,7 @@ struct Credentials {
 struct RedisUrl {
   UrlScheme scheme = UrlScheme::redis;
   // redis/rediss: the one server; sentinel schemes: the sentinels, in the
-  // order they are asked.
+  // order they are asked; cluster schemes: the seed nodes.
   std::vector<HostPort> hosts;
   std::string socket_path;  // unix
   Credentials credentials;  // for Redis itself
@@ -44,7 +46,11 @@ struct RedisUrl {
   Credentials sentinel_credentials;  // sentinel schemes: ?sentinel_user=&sentinel_password=
 
   bool uses_tls() const noexcept {
-    return scheme == UrlScheme::rediss || scheme == UrlScheme::rediss_sentinel;
+    return scheme == UrlScheme::rediss || scheme == UrlScheme::rediss_sentinel ||
+           scheme == UrlScheme::rediss_cluster;
+  }
+  bool uses_cluster() const noexcept {
+    return scheme == UrlScheme::redis_cluster || scheme == UrlScheme::rediss_cluster;
   }
   bool uses_sentinel() const noexcept {
     return scheme == UrlScheme::redis_sentinel || scheme == UrlScheme::rediss_sentinel;
@@ -59,6 +65,8 @@ struct RedisUrl {
 //   unix:///path/to/socket[?db=N][&user=U][&password=P]
 //   redis-sentinel://[[user]:password@]h1[:p1][,h2[:p2]...][/db]#master
 //   rediss-sentinel://...                                  ports 26379
+//   redis-cluster://[[user]:password@]h1[:p1][,h2[:p2]...][/0]   ports 6379
+//   rediss-cluster://...
 // with the sentinel schemes also taking ?sentinel_user=U&sentinel_password=P
 // (Sentinel's own credentials). Ports are 1..65535 and db a non-negative
 // decimal, both written without sign or leading zeros.

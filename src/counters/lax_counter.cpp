@@ -192,6 +192,15 @@ std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
   if (options.allowed_lag.count() <= 0) {
     throw Error(Errc::invalid_argument, "allowed_lag must be positive");
   }
+  const detail::ShardLayout layout(options.prefix, "lax_counter", options.shards);
+  for (std::size_t shard = 0; shard < layout.count(); ++shard) {
+    detail::ClientAccess::require_one_slot(
+        *options.client, {layout.hash(shard), detail::lax_set_aside_key(layout, shard)},
+        "the LaxCounter prefix '" + options.prefix.str() + "' puts its hash '" +
+            layout.hash(shard) + "' and its auxiliary keys '" + layout.auxiliary(shard, "...") +
+            "' in different Redis Cluster slots, because its '{' and '}' change the hash "
+            "tag; use a prefix without '{' and '}'");
+  }
   auto impl = std::make_shared<Impl>(options);
   return std::shared_ptr<LaxCounter>(new LaxCounter(std::move(options.client), std::move(impl)));
 }

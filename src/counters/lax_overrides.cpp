@@ -129,7 +129,7 @@ void LaxCounter::Impl::override_shard(std::size_t shard, Mode mode,
 detail::Request LaxCounter::Impl::overwrite_request(
     const std::string& hash, const std::vector<ConditionalUpdate>& updates) const {
   detail::RequestBuilder builder("HSET");
-  builder.arg(hash);
+  builder.key(hash);
   for (const auto& update : updates) builder.arg(update.key.str()).arg(update.count);
   return builder.build();
 }
@@ -296,10 +296,10 @@ void LaxCounter::Impl::send_clear(const std::shared_ptr<ClearWalk>& walk) {
   for (std::size_t shard = 0; shard < parts.size(); ++shard) {
     // UNLINK: Redis frees a large hash in the background.
     detail::RequestBuilder builder("UNLINK");
-    builder.arg(layout_.hash(shard))
-        .arg(detail::lax_record_key(layout_, shard, instance_))
-        .arg(detail::lax_set_aside_key(layout_, shard));
-    if (layout_.count() == 1) builder.arg(layout_.auxiliary(0, "flushed"));
+    builder.key(layout_.hash(shard))
+        .key(detail::lax_record_key(layout_, shard, instance_))
+        .key(detail::lax_set_aside_key(layout_, shard));
+    if (layout_.count() == 1) builder.key(layout_.auxiliary(0, "flushed"));
     flusher_->execute(builder.build(), [walk, shard, done = std::move(callbacks[shard])](
                                            error_code error, Reply reply) mutable {
       if (!error && reply.is_error()) error = make_error_code(Errc::redis);

@@ -163,7 +163,7 @@ void LaxCounter::Impl::read(const std::vector<LaxSlot*>& slots,
     for (std::size_t position : parts[i].positions) part.push_back(slots[position]);
     const std::string& hash = layout_.hash(parts[i].shard);
     detail::RequestBuilder builder("HMGET");
-    builder.arg(hash);
+    builder.key(hash);
     for (LaxSlot* slot : part) builder.arg(*slot->key);
     flusher_->execute(builder.build(),
                       [self = shared_from_this(), &hash, part = std::move(part),

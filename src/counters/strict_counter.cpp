@@ -112,7 +112,7 @@ class StrictCounter::Impl {
   Operation<std::int64_t> get(RedisKey key) const {
     const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder("HGET").arg(hash).arg(key.str()).build(),
+            RequestBuilder("HGET").key(hash).arg(key.str()).build(),
             [hash, key = std::move(key)](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               return detail::field_value(reply, hash, key);
@@ -126,7 +126,7 @@ class StrictCounter::Impl {
   Operation<std::vector<std::int64_t>> get_all_in(const std::string& hash,
                                                   std::vector<RedisKey> keys) const {
     RequestBuilder builder("HMGET");
-    builder.arg(hash);
+    builder.key(hash);
     for (const RedisKey& key : keys) builder.arg(key.str());
     return {{}, builder.build(), [hash, keys = std::move(keys)](const Reply& reply) {
               detail::throw_if_error(reply, hash, {});
@@ -145,7 +145,7 @@ class StrictCounter::Impl {
   Operation<std::int64_t> inc(RedisKey key, std::int64_t count) const {
     const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder("HINCRBY").arg(hash).arg(key.str()).arg(count).build(),
+            RequestBuilder("HINCRBY").key(hash).arg(key.str()).arg(count).build(),
             [hash, key = std::move(key)](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               if (reply.kind != Reply::Kind::integer) detail::unexpected_reply("an integer");
@@ -177,7 +177,7 @@ class StrictCounter::Impl {
   Operation<std::vector<std::int64_t>> set_all_in(const std::string& hash,
                                                   std::vector<KeyCount> updates) const {
     RequestBuilder builder("HSET");
-    builder.arg(hash);
+    builder.key(hash);
     std::vector<std::int64_t> counts;
     counts.reserve(updates.size());
     for (const KeyCount& update : updates) {
@@ -193,7 +193,7 @@ class StrictCounter::Impl {
   Operation<std::int64_t> set(RedisKey key, std::int64_t count) const {
     const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder("HSET").arg(hash).arg(key.str()).arg(count).build(),
+            RequestBuilder("HSET").key(hash).arg(key.str()).arg(count).build(),
             [hash, key = std::move(key), count](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               return count;
@@ -354,7 +354,7 @@ class StrictCounter::Impl {
     for (std::size_t shard = 0; shard < layout_.count(); ++shard) {
       batch.parts.push_back({shard, {}});
       batch.operations.push_back({{},
-                                  RequestBuilder("DEL").arg(layout_.hash(shard)).build(),
+                                  RequestBuilder("DEL").key(layout_.hash(shard)).build(),
                                   [hash = layout_.hash(shard)](const Reply& reply) {
                                     detail::throw_if_error(reply, hash, {});
                                     return std::vector<detail::Done>{};

@@ -86,6 +86,24 @@ TEST(Url, SentinelList) {
   EXPECT_EQ(proper.master_name, "mymaster");
 }
 
+TEST(Url, ClusterSeeds) {
+  const RedisUrl url = parse_redis_url("redis-cluster://:s%40cret@n1:7000,10.0.0.2,[::1]:7002");
+  EXPECT_EQ(url.scheme, UrlScheme::redis_cluster);
+  EXPECT_TRUE(url.uses_cluster());
+  EXPECT_FALSE(url.uses_tls());
+  EXPECT_FALSE(url.uses_sentinel());
+  ASSERT_EQ(url.hosts.size(), 3u);
+  EXPECT_EQ(url.hosts[0], (HostPort{"n1", 7000}));
+  EXPECT_EQ(url.hosts[1], (HostPort{"10.0.0.2", 6379}));
+  EXPECT_EQ(url.hosts[2], (HostPort{"::1", 7002}));
+  EXPECT_EQ(url.credentials, (Credentials{std::nullopt, "s@cret"}));
+  const RedisUrl tls = parse_redis_url("rediss-cluster://alice:pw@n1/0");
+  EXPECT_TRUE(tls.uses_tls());
+  EXPECT_TRUE(tls.uses_cluster());
+  EXPECT_EQ(tls.credentials, (Credentials{"alice", "pw"}));
+  EXPECT_EQ(tls.db, 0);
+}
+
 struct Malformed {
   const char* url;
   const char* names;  // what the message must say is wrong
@@ -115,10 +133,12 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         Malformed{"", "expected <scheme>://"}, Malformed{"localhost:6379", "expected <scheme>://"},
         Malformed{"http://host", "unknown scheme 'http'"},
-        Malformed{"redis-cluster://n1:7000", "not supported"},
-        Malformed{"redis://", "host is missing"}, Malformed{"redis://host:0", "port '0'"},
-        Malformed{"redis://host:65536", "port '65536'"}, Malformed{"redis://host:", "port ''"},
-        Malformed{"redis://host:06379", "port '06379'"},
+        Malformed{"redis-cluster://n1:7000/1", "only database 0"},
+        Malformed{"redis-cluster://n1,,n2", "seed node address in the host list is empty"},
+        Malformed{"rediss-cluster://n1?x=1", "a query"},
+        Malformed{"redis-cluster://n1#m", "a fragment"}, Malformed{"redis://", "host is missing"},
+        Malformed{"redis://host:0", "port '0'"}, Malformed{"redis://host:65536", "port '65536'"},
+        Malformed{"redis://host:", "port ''"}, Malformed{"redis://host:06379", "port '06379'"},
         Malformed{"redis://127.0.0.1:6379:3", "the port '6379:3' is not a number"},
         Malformed{"redis://127.0.0.1:6379x3", "the port '6379x3' is not a number"},
         Malformed{"redis://:hunter2@127.0.0.1:6379:3", "the port '6379:3'"},

@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
 
   GlobalOptions options;
   app.add_option("--url", options.url,
-                 "redis://, rediss://, unix:// or redis-sentinel:// URL (see README); default "
+                 "redis://, rediss://, unix://, redis-sentinel:// or redis-cluster:// URL (see "
+                 "README); default "
                  "$REDIS_URL, else redis://127.0.0.1:6379 (demo and bench: a private "
                  "redis-server)");
   app.add_option("--prefix", options.prefix, "counter prefix: 1-255 bytes, no ':'")

@@ -342,7 +342,7 @@ void LaxInstanceAwareCounter::Impl::increments(std::vector<LaxIncrement> updates
 
 void LaxInstanceAwareCounter::Impl::forget_flush_state() {
   detail::RequestBuilder builder("DEL");
-  builder.arg(record_).arg(set_aside_);
+  builder.key(record_).key(set_aside_);
   flusher_->execute(builder.build(), [](error_code, detail::Reply) {});
 }
 

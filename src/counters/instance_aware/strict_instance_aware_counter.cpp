@@ -353,6 +353,11 @@ std::shared_ptr<StrictInstanceAwareCounter> StrictInstanceAwareCounter::create(
     throw Error(Errc::invalid_argument,
                 "InstanceAwareCounterOptions::dead_instance_threshold must be positive");
   }
+  detail::ClientAccess::require_hash_tag(
+      *options.client, options.prefix.str(),
+      "an instance-aware counter on Redis Cluster needs a hash tag in its prefix, so that its "
+      "keys share one slot: use e.g. '{" +
+          options.prefix.str() + "}' instead of '" + options.prefix.str() + "'");
   auto impl = std::make_shared<Impl>(options, detail::ClientAccess::connection(*options.client));
   impl->start_heartbeat();
   return std::shared_ptr<StrictInstanceAwareCounter>(

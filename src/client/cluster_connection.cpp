@@ -1,0 +1,345 @@
+#include "client/cluster_connection.hpp"
+
+#include <array>
+#include <boost/asio/post.hpp>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+#include "client/cluster_map.hpp"
+#include "client/cluster_slot.hpp"
+#include "client/locator.hpp"
+#include "distkit/error.hpp"
+
+namespace distkit::detail {
+namespace {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr int max_redirects = 16;
+// A MOVED triggers a refresh of the whole map at most this often; the
+// redirection itself already fixed the slot at hand.
+constexpr std::chrono::milliseconds min_refresh_interval{100};
+constexpr std::uint16_t no_node = std::numeric_limits<std::uint16_t>::max();
+
+ServerAddress server_address(const HostPort& node) {
+  return {node.host, node.port, {}};
+}
+
+Request cluster_slots_request() {
+  return RequestBuilder("CLUSTER").arg("SLOTS").build();
+}
+
+// One master as the client knows it. When a failover promotes a replica in
+// its place, the node takes the replica's address and its connection
+// follows on the next reconnect.
+struct Node {
+  HostPort address;  // guarded by ClusterConnection::mutex_
+  std::shared_ptr<Connection> connection;
+};
+
+class ClusterConnection final : public Connection,
+                                public std::enable_shared_from_this<ClusterConnection> {
+ public:
+  ClusterConnection(const asio::any_io_executor& executor, Settings settings)
+      : strand_(asio::make_strand(executor)), settings_(std::move(settings)) {
+    owner_.fill(no_node);
+  }
+
+  // Reads the slot map from the first seed that gives one.
+  void open() {
+    std::string failures;
+    for (const HostPort& seed : settings_.url.hosts) {
+      try {
+        const SlotMap map = read_seed_map(seed);
+        std::lock_guard lock(mutex_);
+        apply_map(map);
+        return;
+      } catch (const Error& e) {
+        failures += failures.empty() ? "" : "; ";
+        failures += e.what();
+      }
+    }
+    throw Error(Errc::connection, "cannot connect to Redis Cluster: " + failures);
+  }
+
+  void submit(Request request, ReplyCallback done, Submission how) override {
+    const std::int32_t slot = request.slot();
+    if (closed() || slot == Request::cross_slot) {
+      const auto error = make_error_code(closed() ? Errc::closed : Errc::invalid_argument);
+      asio::post(strand_, [done = std::move(done), error]() mutable { done(error, {}); });
+      return;
+    }
+    route({std::move(request), std::move(done), how.deadline, slot, 0}, node_for_slot(slot),
+          how.asking);
+  }
+
+  void close() override {
+    if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+    std::vector<std::shared_ptr<Node>> nodes;
+    {
+      std::lock_guard lock(mutex_);
+      nodes = nodes_;
+    }
+    for (const auto& node : nodes) node->connection->close();
+  }
+
+  bool closed() const noexcept override { return closed_.load(std::memory_order_acquire); }
+  const asio::any_io_executor& executor() const noexcept override { return executor_; }
+  std::chrono::milliseconds command_timeout() const noexcept override {
+    return settings_.command_timeout;
+  }
+  bool routes_by_slot() const noexcept override { return true; }
+
+  // Reads the map again from every master at once, taking the first answer,
+  // then calls `then` (on the strand). Joins a refresh in progress.
+  void refresh(UniqueFunction<void()> then) {
+    if (then) refresh_waiters_.push_back(std::move(then));
+    if (refreshing_) return;
+    refreshing_ = true;
+    std::vector<std::pair<std::shared_ptr<Node>, HostPort>> nodes;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& node : nodes_) nodes.emplace_back(node, node->address);
+    }
+    auto remaining = std::make_shared<std::size_t>(nodes.size());
+    if (nodes.empty()) return finish_refresh();
+    const auto deadline = clock::now() + settings_.command_timeout;
+    for (auto& [node, address] : nodes) {
+      node->connection->submit(cluster_slots_request(),
+                               [self = shared_from_this(), remaining, address = address](
+                                   error_code ec, Reply reply) mutable {
+                                 if (*remaining == 0) return;  // an earlier answer was taken
+                                 if (!ec && self->take_map(reply, address)) *remaining = 1;
+                                 if (--*remaining == 0) self->finish_refresh();
+                               },
+                               {deadline});
+    }
+  }
+
+  HostPort address_of(const Node& node) const {
+    std::lock_guard lock(mutex_);
+    return node.address;
+  }
+
+ private:
+  // One caller's request on its way, kept for redirections.
+  struct Call {
+    Request request;
+    ReplyCallback done;
+    clock::time_point deadline;
+    std::int32_t slot;
+    int redirects;
+  };
+
+  Connection::Settings node_settings(const HostPort& address) const {
+    Settings settings = settings_;
+    settings.url.scheme = settings_.url.uses_tls() ? UrlScheme::rediss : UrlScheme::redis;
+    settings.url.hosts = {address};
+    return settings;
+  }
+
+  SlotMap read_seed_map(const HostPort& seed) {
+    auto connection = Connection::open(strand_, node_settings(seed));
+    std::promise<std::pair<error_code, Reply>> answered;
+    auto answer = answered.get_future();
+    connection->execute(cluster_slots_request(), [&answered](error_code ec, Reply reply) {
+      answered.set_value({ec, std::move(reply)});
+    });
+    auto [ec, reply] = answer.get();
+    connection->close();
+    const std::string where = "Redis at " + server_address(seed).describe();
+    if (ec) throw Error(Errc::connection, where + ": CLUSTER SLOTS: " + ec.message());
+    try {
+      SlotMap map = parse_cluster_slots(reply, seed);
+      if (map.ranges.empty()) throw Error(Errc::redis, "no slot is assigned");
+      return map;
+    } catch (const Error& e) {
+      throw Error(Errc::connection, where + " gave no slot map: " + e.what());
+    }
+  }
+
+  bool take_map(const Reply& reply, const HostPort& asked) {
+    try {
+      const SlotMap map = parse_cluster_slots(reply, asked);
+      if (map.ranges.empty()) return false;
+      std::lock_guard lock(mutex_);
+      apply_map(map);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+
+  void finish_refresh() {
+    refreshing_ = false;
+    last_refresh_ = clock::now();
+    auto waiters = std::move(refresh_waiters_);
+    refresh_waiters_.clear();
+    for (auto& waiter : waiters) waiter();
+  }
+
+  // Installs `map`: slots point at the node of their master. A master not
+  // known yet takes over the node whose slots it now serves when that node
+  // is no master any more (a failover), or gets a new node. Holds mutex_.
+  void apply_map(const SlotMap& map) {
+    std::array<std::uint16_t, cluster_slot_count> owner;
+    owner.fill(no_node);
+    for (const SlotRange& range : map.ranges) {
+      const std::uint16_t index = node_index(range, map);
+      std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, index);
+    }
+    owner_ = owner;
+  }
+
+  std::uint16_t node_index(const SlotRange& range, const SlotMap& map) {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i]->address == range.master) return static_cast<std::uint16_t>(i);
+    }
+    const std::uint16_t previous = owner_[range.first];
+    if (previous != no_node && !map.is_master(nodes_[previous]->address)) {
+      nodes_[previous]->address = range.master;
+      return previous;
+    }
+    return add_node(range.master);
+  }
+
+  // Holds mutex_.
+  std::uint16_t add_node(const HostPort& address) {
+    auto node = std::make_shared<Node>();
+    node->address = address;
+    node->connection = Connection::start(
+        strand_, node_settings(address),
+        [cluster = weak_from_this(), weak_node = std::weak_ptr(node)](const Strand& strand) {
+          return make_cluster_node_locator(strand, cluster, weak_node);
+        });
+    nodes_.push_back(std::move(node));
+    return static_cast<std::uint16_t>(nodes_.size() - 1);
+  }
+
+  // Holds mutex_ for a moment.
+  std::shared_ptr<Node> node_for_slot(std::int32_t slot) {
+    std::lock_guard lock(mutex_);
+    const std::uint16_t index = slot >= 0 ? owner_[static_cast<std::size_t>(slot)] : no_node;
+    return index != no_node ? nodes_[index] : nodes_.front();
+  }
+
+  // The node at `address` (a new one if needed); with `moved_slot`, the
+  // slot now points at it.
+  std::shared_ptr<Node> node_at(const HostPort& address, std::int32_t moved_slot) {
+    std::lock_guard lock(mutex_);
+    std::uint16_t index = no_node;
+    for (std::size_t i = 0; i < nodes_.size() && index == no_node; ++i) {
+      if (nodes_[i]->address == address) index = static_cast<std::uint16_t>(i);
+    }
+    if (index == no_node) index = add_node(address);
+    if (moved_slot >= 0) owner_[static_cast<std::size_t>(moved_slot)] = index;
+    return nodes_[index];
+  }
+
+  void route(Call call, const std::shared_ptr<Node>& node, bool asking) {
+    const auto deadline = call.deadline;
+    Request request = call.request;  // the original stays for a redirection
+    node->connection->submit(std::move(request),
+                             [self = shared_from_this(), node, call = std::move(call)](
+                                 error_code ec, Reply reply) mutable {
+                               self->on_reply(std::move(call), *node, ec, std::move(reply));
+                             },
+                             {deadline, asking});
+  }
+
+  void on_reply(Call call, const Node& node, error_code ec, Reply reply) {
+    if (!ec && (reply.is_error_code("MOVED") || reply.is_error_code("ASK"))) {
+      if (const auto redirect = parse_redirect(reply, address_of(node))) {
+        if (clock::now() >= call.deadline) {
+          return call.done(make_error_code(Errc::timeout), std::move(reply));
+        }
+        if (call.redirects < max_redirects) {
+          ++call.redirects;
+          const bool moved = redirect->kind == Redirect::Kind::moved;
+          auto target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
+          if (moved && !refreshing_ && clock::now() - last_refresh_ >= min_refresh_interval) {
+            refresh({});
+          }
+          return route(std::move(call), target, !moved);
+        }
+      }
+    }
+    call.done(ec, std::move(reply));
+  }
+
+  static std::unique_ptr<Locator> make_cluster_node_locator(
+      const Strand& strand, std::weak_ptr<ClusterConnection> cluster, std::weak_ptr<Node> node);
+
+  Strand strand_;
+  asio::any_io_executor executor_{strand_};
+  Settings settings_;
+  std::atomic<bool> closed_{false};
+
+  mutable std::mutex mutex_;                  // guards nodes_, owner_ and every Node::address
+  std::vector<std::shared_ptr<Node>> nodes_;  // only ever grows
+  std::array<std::uint16_t, cluster_slot_count> owner_{};
+
+  // On the strand:
+  bool refreshing_ = false;
+  clock::time_point last_refresh_{};
+  std::vector<UniqueFunction<void()>> refresh_waiters_;
+};
+
+// Where a master's connection goes: its node's address, asking the cluster
+// for a fresh map before every reconnect, so that a connection to a failed
+// master moves to the replica promoted in its place.
+class ClusterNodeLocator final : public Locator {
+ public:
+  ClusterNodeLocator(const Connection::Strand& strand, std::weak_ptr<ClusterConnection> cluster,
+                     std::weak_ptr<Node> node)
+      : strand_(strand), cluster_(std::move(cluster)), node_(std::move(node)) {}
+
+  void async_locate(Located done) override {
+    auto cluster = cluster_.lock();
+    auto node = node_.lock();
+    if (!cluster || !node) {
+      asio::post(strand_, [done = std::move(done)]() mutable {
+        done(std::nullopt, "the cluster client was closed");
+      });
+      return;
+    }
+    if (!std::exchange(located_, true)) {
+      asio::post(strand_, [address = cluster->address_of(*node), done = std::move(done)]() mutable {
+        done(server_address(address), {});
+      });
+      return;
+    }
+    cluster->refresh([cluster, node, done = std::move(done)]() mutable {
+      done(server_address(cluster->address_of(*node)), {});
+    });
+  }
+
+  bool requires_master() const noexcept override { return false; }
+  void close() override {}
+
+ private:
+  asio::any_io_executor strand_;
+  std::weak_ptr<ClusterConnection> cluster_;
+  std::weak_ptr<Node> node_;
+  bool located_ = false;
+};
+
+std::unique_ptr<Locator> ClusterConnection::make_cluster_node_locator(
+    const Strand& strand, std::weak_ptr<ClusterConnection> cluster, std::weak_ptr<Node> node) {
+  return std::make_unique<ClusterNodeLocator>(strand, std::move(cluster), std::move(node));
+}
+
+}  // namespace
+
+std::shared_ptr<Connection> open_cluster_connection(const asio::any_io_executor& executor,
+                                                    Connection::Settings settings) {
+  auto connection = std::make_shared<ClusterConnection>(executor, std::move(settings));
+  connection->open();
+  return connection;
+}
+
+}  // namespace distkit::detail

@@ -1,0 +1,379 @@
+// Redis Cluster: a private cluster of 3 masters with one replica each
+// (tests/support/redis_cluster.hpp) per test. Counters on many prefixes
+// spread over every master; counting goes on while slots move and while a
+// master dies.
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <distkit/distkit.hpp>
+#include <map>
+#include <thread>
+
+#include "client/cluster_slot.hpp"
+#include "process.hpp"
+#include "redis_cluster.hpp"
+#include "test_env.hpp"
+
+namespace distkit::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using clock = std::chrono::steady_clock;
+
+constexpr milliseconds command_timeout{2000};
+// How much later than command_timeout a call may return: scheduling on a
+// loaded 2-core machine, not a retry.
+constexpr milliseconds return_slack{1000};
+
+std::shared_ptr<Client> cluster_client(const RedisCluster& cluster) {
+  ClientOptions options;
+  options.url = cluster.url();
+  options.command_timeout = command_timeout;
+  return Client::connect(options);
+}
+
+// `count` prefixes whose counter hashes (kind "strict_counter" or
+// "lax_counter") have a slot in [first_slot, last_slot].
+std::vector<RedisKey> prefixes_in_slots(const std::string& kind, int count, int first_slot,
+                                        int last_slot) {
+  std::vector<RedisKey> prefixes;
+  const std::string base = unique_prefix().str();
+  for (int i = 0; static_cast<int>(prefixes.size()) < count; ++i) {
+    const std::string prefix = base + "-" + std::to_string(i);
+    const int slot = detail::cluster_key_slot(prefix + ":" + kind);
+    if (slot >= first_slot && slot <= last_slot) prefixes.emplace_back(prefix);
+  }
+  return prefixes;
+}
+
+// The port of the master serving `slot`, from CLUSTER SLOTS as redis-cli
+// prints it (first, last, then host, port, id of each node, one per line).
+std::string master_of_slot(const RedisCluster& cluster, int slot) {
+  const std::string text = cluster.cli(cluster.any_port(), {"CLUSTER", "SLOTS"});
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    lines.push_back(text.substr(start, end - start));
+  }
+  lines.push_back(text.substr(start));
+  for (std::size_t i = 0; i + 4 < lines.size(); ++i) {
+    // A range starts with two numbers followed by the master's IP.
+    if (lines[i + 2].find('.') == std::string::npos ||
+        lines[i].find_first_not_of("0123456789") != std::string::npos ||
+        lines[i + 1].find_first_not_of("0123456789") != std::string::npos || lines[i].empty() ||
+        lines[i + 1].empty()) {
+      continue;
+    }
+    if (std::stoi(lines[i]) <= slot && slot <= std::stoi(lines[i + 1])) return lines[i + 3];
+  }
+  return {};
+}
+
+// One plain hiredis connection to one node, for what counters do not do
+// (WAIT).
+class NodeConnection {
+ public:
+  explicit NodeConnection(const std::string& port)
+      : context_(redisConnect("127.0.0.1", std::stoi(port))) {}
+  ~NodeConnection() { redisFree(context_); }
+  NodeConnection(const NodeConnection&) = delete;
+  NodeConnection& operator=(const NodeConnection&) = delete;
+
+  // The reply as text (an integer in decimal), or "failed".
+  std::string query(const std::string& command, const std::string& argument) {
+    auto* reply = static_cast<redisReply*>(
+        redisCommand(context_, (command + " %s").c_str(), argument.c_str()));
+    if (reply == nullptr) return "failed";
+    std::string text = reply->type == REDIS_REPLY_INTEGER ? std::to_string(reply->integer)
+                                                          : std::string(reply->str, reply->len);
+    freeReplyObject(reply);
+    return text;
+  }
+
+ private:
+  redisContext* context_;
+};
+
+TEST(ClusterClient, SlotsAreTheClustersKeySlots) {
+  RedisCluster cluster;
+  for (const std::string key : {"foo", "bar", "{user1000}.following", "foo{}{bar}", "foo{{bar}}zap",
+                                "foo{bar}{zap}", "p:lax_counter", "{p:lax_counter}:set_aside",
+                                "a{b}c:lax_counter", "\xff\x01", "{}", "{{}}", "x}{y"}) {
+    EXPECT_EQ(std::to_string(detail::cluster_key_slot(key)),
+              cluster.cli(cluster.any_port(), {"CLUSTER", "KEYSLOT", key}))
+        << key;
+  }
+}
+
+TEST(ClusterClient, SeedsThatAreNoClusterAreRefused) {
+  RedisCluster cluster;
+  try {
+    Client::connect("redis-cluster://127.0.0.1:" + std::to_string(free_port()));
+    FAIL() << "connected to nothing";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::connection);
+  }
+  // Any live seed will do, even after dead ones.
+  auto client = Client::connect("redis-cluster://127.0.0.1:" + std::to_string(free_port()) +
+                                ",127.0.0.1:" + cluster.ports().back());
+  auto counter = StrictCounter::create({unique_prefix(), client});
+  EXPECT_EQ(counter->inc(RedisKey("k"), 2), 2);
+}
+
+TEST(ClusterCounters, EveryMasterHoldsCountersThatReadBackExactly) {
+  RedisCluster cluster;
+  auto client = cluster_client(cluster);
+  constexpr int prefixes = 24;
+  const RedisKey a("a");
+  const RedisKey b("b");
+  for (int i = 0; i < prefixes; ++i) {
+    const RedisKey prefix(unique_prefix().str() + "-" + std::to_string(i));
+    std::vector<std::shared_ptr<Counter>> counters{StrictCounter::create({prefix, client}),
+                                                   LaxCounter::create({prefix, client})};
+    for (const auto& counter : counters) {
+      EXPECT_EQ(counter->inc(a, i), i);
+      EXPECT_EQ(counter->dec(a, 1), i - 1);
+      EXPECT_EQ(counter->set(b, 7), 7);
+      const std::vector<KeyCount> updates{{a, 1}, {b, 2}, {a, 3}};
+      EXPECT_EQ(counter->inc_all(updates), (std::vector<std::int64_t>{i, 9, i + 3}));
+      EXPECT_EQ(counter->set_all(std::vector<KeyCount>{{b, 5}}), (std::vector<std::int64_t>{5}));
+      EXPECT_TRUE(counter->inc_if(b, CounterComparator::eq(5), 1).applied);
+      EXPECT_FALSE(counter->set_if(b, CounterComparator::gt(100), 0).applied);
+      const std::vector<ConditionalUpdate> conditional{{a, CounterComparator::ge(0), 1}};
+      EXPECT_EQ(counter->inc_all_if(conditional).front().value, i + 4);
+      EXPECT_EQ(counter->set_all_if(conditional).front().value, 1);
+      EXPECT_EQ(counter->get_all(std::vector<RedisKey>{a, b}), (std::vector<std::int64_t>{1, 6}));
+    }
+    // Both flavours wrote through to Redis; read them back with fresh
+    // counters (the lax one flushes first).
+    dynamic_cast<LaxCounter&>(*counters[1]).flush();
+    EXPECT_EQ(StrictCounter::create({prefix, client})->get(b), 6);
+    EXPECT_EQ(LaxCounter::create({prefix, client})->get(b), 6);
+    if (i % 2 == 0) {
+      for (const auto& counter : counters) {
+        EXPECT_EQ(counter->del(b), 6);
+        counter->clear();
+        EXPECT_EQ(counter->get(a), 0);
+      }
+    }
+  }
+  // Every master got some of them.
+  const auto masters = cluster.master_ports();
+  ASSERT_EQ(masters.size(), 3u);
+  for (const auto& port : masters) {
+    EXPECT_NE(cluster.cli(port, {"DBSIZE"}), "0") << "master " << port << " holds no key";
+  }
+}
+
+TEST(ClusterCounters, PrefixesWhoseKeysCannotShareASlotAreRefused) {
+  RedisCluster cluster;
+  auto client = cluster_client(cluster);
+  try {
+    LaxCounter::create({RedisKey("a{b}c"), client});
+    FAIL() << "a LaxCounter prefix with a hash tag was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("use a prefix without '{' and '}'"), std::string::npos)
+        << e.what();
+  }
+  // The strict layout is one key: any prefix works.
+  EXPECT_EQ(StrictCounter::create({RedisKey("a{b}c"), client})->inc(RedisKey("k"), 1), 1);
+  const InstanceAwareCounterOptions untagged(unique_prefix(), client);
+  try {
+    StrictInstanceAwareCounter::create(untagged);
+    FAIL() << "an instance-aware prefix without a hash tag was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("hash tag"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(LaxInstanceAwareCounter::create(untagged), Error);
+  const InstanceAwareCounterOptions tagged(RedisKey("{" + unique_prefix().str() + "}"), client);
+  auto strict = StrictInstanceAwareCounter::create(tagged);
+  EXPECT_EQ(strict->inc(RedisKey("k"), 3).cumulative, 3);
+  auto lax = LaxInstanceAwareCounter::create(tagged);
+  lax->inc(RedisKey("k"), 2);
+  lax->flush();
+  EXPECT_EQ(strict->get(RedisKey("k")).cumulative, 5);
+}
+
+// What the counting threads saw: strict increments acknowledged and those
+// whose outcome is unknown (an error after sending), lax increments made.
+struct Tally {
+  std::atomic<std::int64_t> acknowledged{0};
+  std::atomic<std::int64_t> uncertain{0};
+  std::atomic<std::int64_t> lax{0};
+  std::atomic<std::int64_t> late_returns{0};  // calls that took past command_timeout + slack
+  std::atomic<std::int64_t> failures{0};
+};
+
+// Counts 1 at a time on every counter from a few threads until `stop`.
+class Load {
+ public:
+  Load(std::shared_ptr<Client> client, std::vector<RedisKey> strict_prefixes,
+       std::vector<RedisKey> lax_prefixes)
+      : key_("k") {
+    for (const auto& prefix : strict_prefixes)
+      strict_.push_back(StrictCounter::create({prefix, client}));
+    for (const auto& prefix : lax_prefixes) lax_.push_back(LaxCounter::create({prefix, client}));
+    for (int t = 0; t < 2; ++t) {
+      threads_.emplace_back([this, t] { count_strict(t); });
+      threads_.emplace_back([this, t] { count_lax(t); });
+    }
+  }
+
+  void stop() {
+    stop_ = true;
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  ~Load() {
+    if (!threads_.empty()) stop();
+  }
+
+  // Successful strict increments since the start, for waiting on progress.
+  std::int64_t progress() const { return tally.acknowledged.load(); }
+
+  std::int64_t strict_total() const {
+    std::int64_t total = 0;
+    for (const auto& counter : strict_) total += counter->get(key_);
+    return total;
+  }
+  std::int64_t lax_total() const {
+    std::int64_t total = 0;
+    for (const auto& counter : lax_) {
+      counter->flush();
+      total += counter->get(key_);
+    }
+    return total;
+  }
+
+  Tally tally;
+
+ private:
+  template <class Call>
+  void timed(Call call) {
+    const auto start = clock::now();
+    call();
+    if (clock::now() - start > command_timeout + return_slack) ++tally.late_returns;
+  }
+
+  void count_strict(int t) {
+    for (std::size_t i = static_cast<std::size_t>(t); !stop_; ++i) {
+      timed([&] {
+        try {
+          strict_[i % strict_.size()]->inc(key_, 1);
+          ++tally.acknowledged;
+        } catch (const Error& e) {
+          ++tally.failures;
+          // A timeout or a lost connection may come after Redis ran it.
+          if (e.code() == Errc::timeout || e.code() == Errc::connection) ++tally.uncertain;
+        }
+      });
+    }
+  }
+
+  void count_lax(int t) {
+    for (std::size_t i = static_cast<std::size_t>(t); !stop_; ++i) {
+      timed([&] {
+        lax_[i % lax_.size()]->inc(key_, 1);
+        ++tally.lax;
+      });
+      if (i % 64 == 0) std::this_thread::sleep_for(milliseconds(1));  // leave the cores to Redis
+    }
+  }
+
+  RedisKey key_;
+  std::vector<std::shared_ptr<StrictCounter>> strict_;
+  std::vector<std::shared_ptr<LaxCounter>> lax_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+bool wait_for_progress(const Load& load, std::int64_t beyond, milliseconds timeout) {
+  return wait_until([&] { return load.progress() > beyond; }, timeout);
+}
+
+TEST(ClusterCounters, ReshardingUnderLoadLosesAndDoublesNothing) {
+  RedisCluster cluster;
+  auto client = cluster_client(cluster);
+  // Counters in the first slots of the master of slot 0: the slots that
+  // redis-cli --cluster reshard moves first.
+  constexpr int moved_slots = 200;
+  Load load(client, prefixes_in_slots("strict_counter", 6, 0, moved_slots - 1),
+            prefixes_in_slots("lax_counter", 6, 0, moved_slots - 1));
+  const std::string from = master_of_slot(cluster, 0);
+  std::string to;
+  for (const auto& port : cluster.master_ports()) {
+    if (port != from) to = port;
+  }
+  ASSERT_FALSE(from.empty());
+  ASSERT_TRUE(wait_for_progress(load, 100, seconds(10)));
+  ASSERT_EQ(cluster.reshard(from, to, moved_slots), 0);
+  ASSERT_EQ(master_of_slot(cluster, 0), to) << "slot 0 did not move";
+  const auto after_move = load.progress();
+  ASSERT_TRUE(wait_for_progress(load, after_move + 100, seconds(10)));
+  // And back, so that the counters also follow a second move.
+  ASSERT_EQ(cluster.reshard(to, from, moved_slots), 0);
+  ASSERT_TRUE(wait_for_progress(load, load.progress() + 100, seconds(10)));
+  load.stop();
+
+  const Tally& tally = load.tally;
+  EXPECT_EQ(load.lax_total(), tally.lax.load());
+  const std::int64_t strict = load.strict_total();
+  EXPECT_GE(strict, tally.acknowledged.load());
+  EXPECT_LE(strict, tally.acknowledged.load() + tally.uncertain.load());
+  EXPECT_EQ(tally.late_returns.load(), 0);
+  std::cout << "resharding: strict " << strict << " (acknowledged " << tally.acknowledged
+            << ", uncertain " << tally.uncertain << ", failed " << tally.failures << "), lax "
+            << tally.lax << "\n";
+}
+
+TEST(ClusterCounters, FailoverUnderLoadResumesWithinSeconds) {
+  RedisCluster cluster;
+  auto client = cluster_client(cluster);
+  // Counters on the master of slot 0 only, so that every one of them sees
+  // the failover.
+  Load load(client, prefixes_in_slots("strict_counter", 4, 0, 5000),
+            prefixes_in_slots("lax_counter", 4, 0, 5000));
+  const std::string victim = master_of_slot(cluster, 0);
+  ASSERT_FALSE(victim.empty());
+  ASSERT_TRUE(wait_for_progress(load, 200, seconds(10)));
+
+  // Writes followed by WAIT 1 are on the replica: they survive the failover.
+  NodeConnection raw(victim);
+  const std::string kept_key = prefixes_in_slots("kept", 1, 0, 5000).front().str() + ":kept";
+  for (int i = 0; i < 100; ++i) raw.query("INCR", kept_key);
+  EXPECT_EQ(raw.query("WAIT 1", "2000"), "1");
+
+  const auto before_kill = load.progress();
+  cluster.kill(victim);
+  const auto killed_at = clock::now();
+  ASSERT_TRUE(wait_for_progress(load, before_kill + 50, seconds(20))) << "counting did not resume";
+  const auto resumed_after = clock::now() - killed_at;
+  EXPECT_LT(resumed_after, seconds(10));
+  ASSERT_TRUE(cluster.wait_healthy());
+  load.stop();
+
+  const Tally& tally = load.tally;
+  const std::int64_t strict = load.strict_total();
+  // Asynchronous replication: increments Redis acknowledged in the last
+  // moments before the kill may not have reached the replica.
+  const std::int64_t lost = std::max<std::int64_t>(0, tally.acknowledged.load() - strict);
+  EXPECT_LE(strict, tally.acknowledged.load() + tally.uncertain.load());
+  EXPECT_EQ(tally.late_returns.load(), 0);
+  NodeConnection promoted(master_of_slot(cluster, detail::cluster_key_slot(kept_key)));
+  EXPECT_EQ(promoted.query("GET", kept_key), "100") << "a write WAIT confirmed was lost";
+  std::cout << "failover: counting resumed after "
+            << std::chrono::duration_cast<milliseconds>(resumed_after).count() << " ms; strict "
+            << strict << " (acknowledged " << tally.acknowledged << ", uncertain "
+            << tally.uncertain << ", failed " << tally.failures
+            << ", acknowledged but lost by asynchronous replication " << lost << "); lax "
+            << tally.lax << " made, " << load.lax_total()
+            << " in Redis; 100 of 100 writes confirmed by WAIT 1 kept\n";
+}
+
+}  // namespace
+}  // namespace distkit::test
