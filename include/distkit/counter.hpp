@@ -24,17 +24,33 @@ struct CounterOptions {
       : prefix(std::move(counter_prefix)), client(std::move(shared_client)) {}
 
   // Names the counter's Redis keys: `<prefix>:strict_counter` or
-  // `<prefix>:lax_counter`.
+  // `<prefix>:lax_counter` (with shards > 1, see below).
   RedisKey prefix;
   // The connection to use; must not be null.
   std::shared_ptr<Client> client;
   // LaxCounter's flush interval and the staleness its reads tolerate. Must
   // be positive. StrictCounter ignores it.
   std::chrono::milliseconds allowed_lag{20};
-  // Number of Redis hashes the counter's keys are spread over. 1 (default) is
-  // the layout shared with the Rust distkit. N > 1 is reserved for sharded
-  // counters on Redis Cluster, which are not built yet: create() throws
-  // Error{Errc::invalid_argument} for any value other than 1.
+  // Number of Redis hashes the counter's keys are spread over, from 1 to
+  // 1024 (create() throws Error{Errc::invalid_argument} otherwise). 1
+  // (default) is the layout shared with the Rust distkit: one hash
+  // `<prefix>:<kind>`. N > 1 spreads one counter over the N hashes
+  // `{<prefix>:<kind>:<i>}`, i = 0..N-1, each in its own Redis Cluster hash
+  // slot, so that on a cluster a single large or hot counter uses every
+  // master. A key's hash is i = FNV-1a 64 of the key's bytes, modulo N: the
+  // same in every process and version. Every process sharing a counter must
+  // use the same `shards`; a different value is a different counter.
+  //
+  // What is atomic with N > 1: each single-key call is atomic as before. A
+  // batch is split per shard: the entries of one shard are one command or
+  // script invocation, atomic on their own, the shards' parts are sent
+  // together and are not atomic as a whole. When one shard's part fails
+  // (e.g. Errc::overflow) that part changes nothing, the other shards'
+  // parts apply (or fail) on their own, and the call fails with the error
+  // of the lowest-numbered failing shard. Results keep input order; a key
+  // repeated in a batch stays in its shard, so its entries still apply in
+  // order. clear() deletes every shard's hash and auxiliary keys, one
+  // command per shard.
   int shards = 1;
 };
 
@@ -69,8 +85,8 @@ struct ConditionalUpdate {
 };
 
 // The operations every counter offers, so code written against Counter takes
-// either flavour. Keys live in one Redis hash per counter (see the
-// implementations for the exact layout).
+// either flavour. Keys live in one Redis hash per counter, or one per shard
+// (see CounterOptions::shards and the implementations for the exact layout).
 //
 // Blocking methods throw Error; see each implementation for which Errc. They
 // wait on the client's I/O, so never call them from the client's executor
@@ -111,7 +127,8 @@ class Counter {
   // Batches: results in input order; a key may appear several times and its
   // entries then apply one after another, in order. An empty batch returns
   // an empty result at once; one of more than max_batch_entries entries fails
-  // with Errc::invalid_argument and sends nothing.
+  // with Errc::invalid_argument and sends nothing. With shards > 1 a batch is
+  // atomic per shard only (see CounterOptions::shards).
   virtual std::vector<std::int64_t> get_all(std::span<const RedisKey> keys) = 0;
   virtual std::vector<std::int64_t> inc_all(std::span<const KeyCount> updates) = 0;
   virtual std::vector<std::int64_t> set_all(std::span<const KeyCount> updates) = 0;

@@ -26,6 +26,7 @@ struct LaxCounterStats {
   std::uint64_t failed_flushes = 0;
   // Deltas Redis can never take (the field holds a non-integer, or the sum
   // would leave int64): moved to the list `{<prefix>:lax_counter}:set_aside`
+  // (with shards, the key's shard's `{<prefix>:lax_counter:<i>}:set_aside`)
   // as "<delta> <key>" entries and reported through the log hook.
   std::uint64_t set_aside = 0;
   // The error of the most recent failed flush call, if any.
@@ -46,6 +47,21 @@ struct LaxCounterStats {
 // applied twice (it expires an hour after that instance's last flush);
 // `{<prefix>:lax_counter}:set_aside` lists "<delta> <key>" for deltas Redis
 // can never take (the field holds a non-integer, or the sum leaves int64).
+//
+// With CounterOptions::shards = N > 1 each key lives in its shard's hash
+// `{<prefix>:lax_counter:<i>}`, and every shard has its own auxiliary keys
+// in its slot: `{<prefix>:lax_counter:<i>}:flushed:<instance id>` and
+// `{<prefix>:lax_counter:<i>}:set_aside`. A flush chunk then holds keys of
+// one shard only and is numbered in that shard's own sequence, so each
+// chunk is applied exactly once per shard, as above. Immediate batches
+// (set_all, set_all_if) are one script call per shard they touch, each
+// atomic on its own: a shard whose part fails (e.g. overflow) is left
+// unchanged while the other shards' parts apply, and the call throws the
+// error of the lowest-numbered failing shard, keeping the pending deltas of
+// that shard's keys. get_all reads with one HMGET per shard. inc_all and
+// inc_all_if stay all-or-nothing (they are local). clear() is one DEL per
+// shard: the shard's hash, its set-aside list and this instance's flush
+// record (other instances' records expire on their own).
 //
 // Reads (get, get_all) return the local view: the last known Redis value plus
 // this process's pending delta; a Redis value older than allowed_lag is
@@ -78,7 +94,8 @@ struct LaxCounterStats {
 class LaxCounter final : public Counter {
  public:
   // Starts the flusher on the client's executor. Throws
-  // Error{Errc::invalid_argument} when allowed_lag <= 0 or the client is null.
+  // Error{Errc::invalid_argument} when allowed_lag <= 0, the client is null
+  // or options.shards is outside 1..1024.
   static std::shared_ptr<LaxCounter> create(CounterOptions options);
 
   // Flushes what is pending and stops the flusher, taking at most twice the

@@ -15,13 +15,21 @@ namespace distkit {
 // (inc_all_if with only nil comparators runs as inc_all).
 //
 // Layout: hash `<prefix>:strict_counter`, field = key, value = the decimal
-// int64. Exact over the whole int64 range (values never pass through a Lua
-// number where it could be inexact). Each batch call is one command or
-// script invocation: all entries apply or none, with no other client's
-// command between them; a batch takes at most max_batch_entries entries
-// (Errc::invalid_argument beyond, nothing sent). A failed inc_all and a
-// missed inc_if undo what they applied by the inverse increment; a key they
-// found at 0 is then left absent, which reads the same.
+// int64; with CounterOptions::shards = N > 1, the key's shard's hash
+// `{<prefix>:strict_counter:<i>}` instead. Exact over the whole int64 range
+// (values never pass through a Lua number where it could be inexact). With
+// one shard each batch call is one command or script invocation: all
+// entries apply or none, with no other client's command between them. With
+// N > 1 shards a batch is one such command or script invocation per shard
+// it touches: each shard's entries apply all or none, atomically, but the
+// shards' parts are independent, so when one shard's part fails (overflow,
+// a non-integer field, WRONGTYPE) that shard is unchanged while the other
+// shards' parts are applied, and the call throws the error of the
+// lowest-numbered failing shard. clear() is one DEL per shard. A batch takes
+// at most max_batch_entries entries (Errc::invalid_argument beyond, nothing
+// sent). A failed inc_all and a missed inc_if undo what they applied by the
+// inverse increment; a key they found at 0 is then left absent, which reads
+// the same.
 //
 // Errors: Errc::overflow when a result would leave int64 (nothing changed);
 // Errc::redis when Redis rejects the command, e.g. WRONGTYPE or a field that
@@ -31,7 +39,8 @@ namespace distkit {
 // Thread-safe. Holds no state besides the options, so it is cheap to create.
 class StrictCounter final : public Counter {
  public:
-  // Throws Error{Errc::invalid_argument} when options.client is null.
+  // Throws Error{Errc::invalid_argument} when options.client is null or
+  // options.shards is outside 1..1024.
   static std::shared_ptr<StrictCounter> create(CounterOptions options);
 
   ~StrictCounter() override;

@@ -2,16 +2,17 @@
 
 #include <string>
 
+#include "counters/shard_layout.hpp"
 #include "distkit/error.hpp"
 
 namespace distkit::detail {
 
 void check_counter_options(const CounterOptions& options) {
   if (!options.client) throw Error(Errc::invalid_argument, "CounterOptions::client is null");
-  if (options.shards != 1) {
+  if (options.shards < 1 || options.shards > max_counter_shards) {
     throw Error(Errc::invalid_argument,
                 "CounterOptions::shards is " + std::to_string(options.shards) +
-                    "; only 1 is supported until sharded counters (Redis Cluster) are built");
+                    "; it must be from 1 to " + std::to_string(max_counter_shards));
   }
 }
 

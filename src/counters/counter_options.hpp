@@ -6,7 +6,7 @@
 namespace distkit::detail {
 
 // Throws Error{Errc::invalid_argument} when the client is null or `shards`
-// is not 1 (sharded counters need Redis Cluster support, not built yet).
+// is outside 1..max_counter_shards.
 void check_counter_options(const CounterOptions& options);
 
 }  // namespace distkit::detail

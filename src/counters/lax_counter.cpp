@@ -100,14 +100,14 @@ Error LaxCounter::Impl::closed_error() {
 }
 
 LaxCounter::Impl::Impl(const CounterOptions& options)
-    : prefix_(options.prefix),
-      hash_(detail::lax_hash_key(options.prefix)),
-      record_(detail::lax_instance_record_key(
-          options.prefix, boost::uuids::to_string(boost::uuids::random_generator()()))),
+    : layout_(options.prefix, "lax_counter", options.shards),
+      instance_(boost::uuids::to_string(boost::uuids::random_generator()())),
+      name_(options.shards == 1 ? layout_.hash(0)
+                                : options.prefix.str() + ":lax_counter (" +
+                                      std::to_string(options.shards) + " shards)"),
       flusher_(std::make_shared<detail::LaxFlusher>(
           detail::ClientAccess::connection(*options.client), options.allowed_lag,
-          std::make_unique<detail::LaxHashLayout>(hash_, record_,
-                                                  detail::lax_set_aside_key(prefix_)))) {
+          std::make_unique<detail::LaxHashLayout>(layout_, instance_, name_))) {
   flusher_->reclaim_idle_keys(idle_before_reclaim.load());
 }
 
@@ -192,13 +192,15 @@ std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
   if (options.allowed_lag.count() <= 0) {
     throw Error(Errc::invalid_argument, "allowed_lag must be positive");
   }
-  const std::string hash = detail::lax_hash_key(options.prefix);
-  detail::ClientAccess::require_one_slot(
-      *options.client, {hash, detail::lax_set_aside_key(options.prefix)},
-      "the LaxCounter prefix '" + options.prefix.str() +
-          "' puts its hash and its auxiliary keys '{" + hash +
-          "}:...' in different Redis Cluster slots, because its '{' and '}' change the hash "
-          "tag; use a prefix without '{' and '}'");
+  const detail::ShardLayout layout(options.prefix, "lax_counter", options.shards);
+  for (std::size_t shard = 0; shard < layout.count(); ++shard) {
+    detail::ClientAccess::require_one_slot(
+        *options.client, {layout.hash(shard), detail::lax_set_aside_key(layout, shard)},
+        "the LaxCounter prefix '" + options.prefix.str() + "' puts its hash '" +
+            layout.hash(shard) + "' and its auxiliary keys '" + layout.auxiliary(shard, "...") +
+            "' in different Redis Cluster slots, because its '{' and '}' change the hash "
+            "tag; use a prefix without '{' and '}'");
+  }
   auto impl = std::make_shared<Impl>(options);
   return std::shared_ptr<LaxCounter>(new LaxCounter(std::move(options.client), std::move(impl)));
 }
@@ -209,7 +211,7 @@ LaxCounter::LaxCounter(std::shared_ptr<Client> client, std::shared_ptr<Impl> imp
 // The destructor stays within 2 x command_timeout (see LaxFlusher::drain).
 // The slots are freed afterwards, in steps on the client's executor.
 LaxCounter::~LaxCounter() {
-  impl_->flusher().drain(2 * impl_->command_timeout(), "LaxCounter " + impl_->hash());
+  impl_->flusher().drain(2 * impl_->command_timeout(), "LaxCounter " + impl_->name());
   impl_->flusher().release(std::move(impl_));
 }
 

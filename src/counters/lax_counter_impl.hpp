@@ -15,6 +15,7 @@
 #include "counters/decimal.hpp"
 #include "counters/lax_flusher.hpp"
 #include "counters/operation.hpp"
+#include "counters/shard_layout.hpp"
 #include "distkit/lax_counter.hpp"
 
 namespace distkit {
@@ -46,7 +47,8 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   bool client_closed() const noexcept { return flusher_->connection().closed(); }
   static Error closed_error();
 
-  const std::string& hash() const noexcept { return hash_; }
+  // Names the counter in messages: its hash, or "<hash> (N shards)".
+  const std::string& name() const noexcept { return name_; }
 
   // The warm slot of `key`, or nullptr (also once the client is closed).
   LaxSlot* warm_slot(const RedisKey& key) const {
@@ -140,23 +142,32 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   using Targets = std::unordered_map<std::string_view, Target>;
 
   void fetch(std::vector<LaxSlot*> slots);
+  // The Redis values of `slots`, in their order: one HMGET per shard.
+  void read(const std::vector<LaxSlot*>& slots, Callback<std::vector<std::int64_t>> done);
   void join_refresh(std::vector<LaxSlot*> stale, std::vector<LaxSlot*> slots,
                     Callback<std::vector<std::int64_t>> done);
   void start_refresh(const std::shared_ptr<Refresh>& refresh);
-  detail::Request read_request(const std::vector<LaxSlot*>& slots) const;
-  std::vector<std::int64_t> read_reply(const std::vector<LaxSlot*>& slots,
+  std::vector<std::int64_t> read_reply(const std::string& hash, const std::vector<LaxSlot*>& slots,
                                        const detail::Reply& reply) const;
   static std::vector<std::int64_t> views_of(const std::vector<LaxSlot*>& slots);
 
+  // An override or clear is one Redis call per shard it touches; `done`
+  // gets the results once every shard's call is answered, then the lane
+  // moves on.
   void start_override(Mode mode, std::vector<ConditionalUpdate> updates,
                       Callback<std::vector<UpdateResult>> done);
-  detail::Request overwrite_request(const std::vector<ConditionalUpdate>& updates) const;
-  detail::Request override_request(Mode mode, const std::vector<ConditionalUpdate>& updates,
+  void override_shard(std::size_t shard, Mode mode, std::vector<ConditionalUpdate> updates,
+                      Callback<std::vector<UpdateResult>> done);
+  detail::Request overwrite_request(const std::string& hash,
+                                    const std::vector<ConditionalUpdate>& updates) const;
+  detail::Request override_request(const std::string& hash, Mode mode,
+                                   const std::vector<ConditionalUpdate>& updates,
                                    Targets& targets) const;
-  std::vector<UpdateResult> settle_overwrite(const std::vector<ConditionalUpdate>& updates,
+  std::vector<UpdateResult> settle_overwrite(const std::string& hash,
+                                             const std::vector<ConditionalUpdate>& updates,
                                              Targets& targets, const detail::Reply& reply);
   void apply(Targets& targets);
-  std::vector<UpdateResult> settle_override(Mode mode,
+  std::vector<UpdateResult> settle_override(const std::string& hash, Mode mode,
                                             const std::vector<ConditionalUpdate>& updates,
                                             Targets& targets, const detail::Reply& reply);
   void release(Targets& targets);
@@ -167,16 +178,16 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   void start_clear(Callback<detail::Done> done);
   void take_for_clear(const std::shared_ptr<ClearWalk>& walk);
   void send_clear(const std::shared_ptr<ClearWalk>& walk);
-  void settle_clear(const std::shared_ptr<ClearWalk>& walk, detail::Outcome<detail::Done> outcome);
+  void settle_clear(const std::shared_ptr<ClearWalk>& walk);
 
   // Runs `start` as a lane job with the command timeout as its deadline,
   // failing `done` when it expires.
   template <class T, class Start>
   void enqueue_job(Callback<T> done, Start start);
 
-  const RedisKey prefix_;
-  const std::string hash_;
-  const std::string record_;
+  const detail::ShardLayout layout_;
+  const std::string instance_;  // this counter instance's id, in its flush records' names
+  const std::string name_;
   const std::shared_ptr<detail::LaxFlusher> flusher_;
 
   std::mutex fetch_mutex_;

@@ -50,7 +50,9 @@ LaxFlusher::LaxFlusher(std::shared_ptr<Connection> connection,
       backoff_(std::chrono::milliseconds(10),
                std::max(std::chrono::milliseconds(20), connection_->command_timeout() / 2),
                std::random_device{}()),
-      lane_([this] { return blocked_error(); }) {}
+      lane_([this] { return blocked_error(); }),
+      last_seq_(layout_->shards(), 0),
+      staged_(layout_->shards()) {}
 
 LaxFlusher::~LaxFlusher() {
   if (slots_.size() < reclaim_batch) return;
@@ -241,12 +243,14 @@ void LaxFlusher::start_flush(OutcomeCallback<Done> done) {
 // Sends chunks of the snapshot while the window has room.
 void LaxFlusher::pump() {
   pump_posted_ = false;
-  while (!stopped_ && !round_failed_ && in_flight_ < window && to_take_ > 0) {
+  while (!stopped_ && !round_failed_ && in_flight_ < window &&
+         (to_take_ > 0 || staged_deltas_ > 0)) {
     bool stalled = false;
-    std::vector<LaxDelta> deltas = take_chunk(stalled);
-    if (!deltas.empty()) {
-      unsettled_.push_back({++last_seq_, std::move(deltas)});
-      send(unsettled_.back(), unsettled_.size() == 1);
+    Chunk chunk = take_chunk(stalled);
+    if (!chunk.deltas.empty()) {
+      chunk.seq = ++last_seq_[chunk.shard];
+      unsettled_.push_back(std::move(chunk));
+      send(unsettled_.back());
       continue;
     }
     if (stalled && in_flight_ == 0) {
@@ -260,12 +264,15 @@ void LaxFlusher::pump() {
   finish_if_settled();
 }
 
-// Takes up to chunk_keys keys of the snapshot with a non-zero delta.
-// `stalled`: the queue could not hand out a key the snapshot counts yet.
-std::vector<LaxDelta> LaxFlusher::take_chunk(bool& stalled) {
-  std::vector<LaxDelta> deltas;
+// Takes keys of the snapshot with a non-zero delta into their shard's
+// staging until one shard has chunk_keys of them, and returns that shard's
+// chunk; or, once the snapshot is all taken or `stalled` (the queue could
+// not hand out a key the snapshot counts yet), the first partial one.
+// Without deltas when none is ready.
+LaxFlusher::Chunk LaxFlusher::take_chunk(bool& stalled) {
   std::vector<LaxSlot*> beyond_int64;  // the rest of their delta goes in a later flush
-  while (deltas.size() < chunk_keys && to_take_ > 0) {
+  std::size_t ready = staged_.size();
+  while (ready == staged_.size() && to_take_ > 0) {
     LaxDirtyNode* node = dirty_.pop();
     if (node == nullptr) {
       stalled = true;
@@ -284,29 +291,65 @@ std::vector<LaxDelta> LaxFlusher::take_chunk(bool& stalled) {
     const std::int64_t delta = saturate(pending);
     if (delta != pending) beyond_int64.push_back(&slot);
     slot.unacked += delta;
-    deltas.push_back({&slot, delta});
+    const std::size_t shard = layout_->shard_of(slot);
+    staged_[shard].push_back({&slot, delta});
+    ++staged_deltas_;
+    if (staged_[shard].size() == chunk_keys) ready = shard;
   }
   for (LaxSlot* slot : beyond_int64) mark_dirty(*slot);
-  return deltas;
+  if (ready == staged_.size() && (stalled || to_take_ == 0)) {
+    ready = static_cast<std::size_t>(
+        std::find_if(staged_.begin(), staged_.end(), [](const auto& s) { return !s.empty(); }) -
+        staged_.begin());
+  }
+  Chunk chunk;
+  if (ready == staged_.size()) return chunk;
+  chunk.shard = ready;
+  chunk.deltas.swap(staged_[ready]);
+  staged_deltas_ -= chunk.deltas.size();
+  return chunk;
 }
 
-void LaxFlusher::send(Chunk& chunk, bool oldest) {
+// A flush ended early: the deltas staged for chunks go back to the queue.
+void LaxFlusher::unstage() {
+  for (std::vector<LaxDelta>& deltas : staged_) {
+    for (auto [slot, delta] : deltas) {
+      slot->unacked -= delta;
+      mark_dirty(*slot);
+    }
+    deltas.clear();
+  }
+  staged_deltas_ = 0;
+}
+
+// Whether every earlier chunk of its shard is settled: the script may then
+// apply it whatever the record says ("oldest").
+bool LaxFlusher::first_of_shard(const Chunk& chunk) const {
+  for (const Chunk& other : unsettled_) {
+    if (&other == &chunk) return true;
+    if (other.shard == chunk.shard) return false;
+  }
+  return true;
+}
+
+void LaxFlusher::send(Chunk& chunk) {
   ++in_flight_;
-  execute(layout_->chunk_request(chunk.seq, oldest, chunk.deltas),
-          [self = shared_from_this(), seq = chunk.seq](error_code error, Reply reply) {
-            self->on_reply(seq, error, reply);
-          });
+  execute(layout_->chunk_request(chunk.shard, chunk.seq, first_of_shard(chunk), chunk.deltas),
+          [self = shared_from_this(), shard = chunk.shard, seq = chunk.seq](
+              error_code error, Reply reply) { self->on_reply(shard, seq, error, reply); });
 }
 
-void LaxFlusher::on_reply(std::uint64_t seq, error_code error, const Reply& reply) {
+void LaxFlusher::on_reply(std::size_t shard, std::uint64_t seq, error_code error,
+                          const Reply& reply) {
   --in_flight_;
-  auto chunk = std::find_if(unsettled_.begin(), unsettled_.end(),
-                            [seq](const Chunk& c) { return c.seq == seq; });
+  auto chunk = std::find_if(unsettled_.begin(), unsettled_.end(), [shard, seq](const Chunk& c) {
+    return c.shard == shard && c.seq == seq;
+  });
   std::string message;
   LaxFlushLayout::ChunkReply decoded;
   if (!error) {
     try {
-      decoded = layout_->chunk_reply(reply, chunk->deltas.size());
+      decoded = layout_->chunk_reply(shard, reply, chunk->deltas.size());
     } catch (const Error& e) {
       error = e.code();
       message = e.what();
@@ -355,14 +398,14 @@ void LaxFlusher::settle(const Chunk& chunk, const LaxFlushLayout::ChunkReply& re
                              std::to_string(delta) + " for key '" + printable(*slot->key) +
                              "' (the field holds a non-integer, or the sum leaves int64); it "
                              "was set aside in " +
-                             layout_->set_aside_location());
+                             layout_->set_aside_location(chunk.shard));
   }
 }
 
 // Ends the flush (or the retry round) once nothing is in flight.
 void LaxFlusher::finish_if_settled() {
   if (in_flight_ > 0 || pump_posted_) return;
-  const bool settled = unsettled_.empty() && !round_failed_ && to_take_ == 0;
+  const bool settled = unsettled_.empty() && !round_failed_ && to_take_ == 0 && staged_deltas_ == 0;
   if (flush_running_) {
     flush_running_ = false;
     auto done = std::move(flush_done_);
@@ -373,6 +416,7 @@ void LaxFlusher::finish_if_settled() {
     }
     // The keys of the snapshot not taken yet stay queued for a later flush.
     to_take_ = 0;
+    unstage();
     const error_code error =
         stopped_ && !stats_.last_error ? make_error_code(Errc::closed) : stats_.last_error;
     if (!stopped_) {
@@ -402,11 +446,7 @@ void LaxFlusher::schedule_retry() {
   retry_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->stopped_) return;
     self->round_failed_ = false;
-    bool oldest = true;
-    for (Chunk& chunk : self->unsettled_) {
-      self->send(chunk, oldest);
-      oldest = false;
-    }
+    for (Chunk& chunk : self->unsettled_) self->send(chunk);
     self->finish_if_settled();
   });
 }

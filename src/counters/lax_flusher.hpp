@@ -39,6 +39,12 @@ struct LaxDelta {
 // LaxFlusher reusable (LaxCounter's plain hash; an instance-aware counter's
 // per-instance slice plus cumulative total).
 //
+// A layout may have several shards (a sharded LaxCounter: one hash per
+// shard, each in its own Redis Cluster slot). A chunk then holds deltas of
+// one shard only, and each shard is a flush stream of its own: its own
+// record and its own chunk numbers 1, 2, ... . Everything below holds per
+// shard.
+//
 // The contract a layout's script must keep, which is what makes flushes
 // exactly once with several chunks in flight: each instance has a record in
 // Redis holding the number of its last applied chunk, and chunk `seq` is
@@ -64,14 +70,19 @@ class LaxFlushLayout {
   };
 
   virtual ~LaxFlushLayout() = default;
-  // The request applying `deltas` as chunk `seq` of this instance.
-  virtual Request chunk_request(std::uint64_t seq, bool oldest,
+  // How many shards; shard_of() says which one a key's deltas go to.
+  virtual std::size_t shards() const { return 1; }
+  virtual std::size_t shard_of(const LaxSlot& /*slot*/) const { return 0; }
+  // The request applying `deltas` (all of `shard`) as chunk `seq` of this
+  // instance's stream for that shard.
+  virtual Request chunk_request(std::size_t shard, std::uint64_t seq, bool oldest,
                                 std::span<const LaxDelta> deltas) const = 0;
-  // Decodes the reply to a chunk of `size` deltas. Throws Error when Redis
-  // refused the chunk as a whole (nothing applied; the flusher retries it).
-  virtual ChunkReply chunk_reply(const Reply& reply, std::size_t size) const = 0;
-  // Where set-aside deltas go, for log messages.
-  virtual std::string set_aside_location() const = 0;
+  // Decodes the reply to a chunk of `size` deltas of `shard`. Throws Error
+  // when Redis refused the chunk as a whole (nothing applied; the flusher
+  // retries it).
+  virtual ChunkReply chunk_reply(std::size_t shard, const Reply& reply, std::size_t size) const = 0;
+  // Where set-aside deltas of `shard` go, for log messages.
+  virtual std::string set_aside_location(std::size_t shard) const = 0;
   // Names the counter in log messages.
   virtual const std::string& name() const = 0;
 };
@@ -93,7 +104,9 @@ LaxFlushLayout::ChunkReply decode_chunk_reply(const Reply& reply, std::size_t si
 // Flusher (strand): every allowed_lag after the previous flush ended, while
 // keys are pending, a flush takes a snapshot: exactly the keys queued at its
 // start, oldest first. It sends them in chunks of `chunk_keys` through the
-// layout, up to `window` chunks in flight, and ends when every chunk it
+// layout (with several shards: each key's delta waits in its shard's
+// staging until that shard has a full chunk or the snapshot is all taken),
+// up to `window` chunks in flight, and ends when every chunk it
 // sent is answered; keys queued meanwhile wait for the next flush, so a
 // flush always ends and no key waits more than about two flush periods
 // plus one flush. A chunk that fails (no reply, a Redis error) ends the
@@ -222,6 +235,7 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
 
  private:
   struct Chunk {
+    std::size_t shard = 0;
     std::uint64_t seq = 0;
     std::vector<LaxDelta> deltas;
   };
@@ -234,9 +248,12 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
 
   void start_flush(OutcomeCallback<Done> done);
   void pump();
-  std::vector<LaxDelta> take_chunk(bool& stalled);
-  void send(Chunk& chunk, bool oldest);
-  void on_reply(std::uint64_t seq, boost::system::error_code error, const Reply& reply);
+  Chunk take_chunk(bool& stalled);
+  void unstage();
+  bool first_of_shard(const Chunk& chunk) const;
+  void send(Chunk& chunk);
+  void on_reply(std::size_t shard, std::uint64_t seq, boost::system::error_code error,
+                const Reply& reply);
   void settle(const Chunk& chunk, const LaxFlushLayout::ChunkReply& reply);
   void finish_if_settled();
   void schedule_retry();
@@ -277,7 +294,10 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
   bool stopped_ = false;
 
   // The flush in progress, or the retry of a failed one.
-  std::uint64_t last_seq_ = 0;
+  std::vector<std::uint64_t> last_seq_;  // per shard
+  // Per shard: deltas taken from the queue, not yet in a chunk.
+  std::vector<std::vector<LaxDelta>> staged_;
+  std::size_t staged_deltas_ = 0;
   std::deque<Chunk> unsettled_;  // sent, not yet applied; in seq order
   std::size_t in_flight_ = 0;
   std::uint64_t to_take_ = 0;  // keys of the running flush's snapshot not taken yet

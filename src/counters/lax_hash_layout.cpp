@@ -5,18 +5,27 @@
 
 namespace distkit::detail {
 
-std::string lax_instance_record_key(const RedisKey& prefix, std::string_view instance) {
-  return "{" + prefix.str() + ":lax_counter}:flushed:" + std::string(instance);
+std::string lax_record_key(const ShardLayout& layout, std::size_t shard,
+                           std::string_view instance) {
+  return layout.auxiliary(shard, "flushed:" + std::string(instance));
 }
 
-std::string lax_set_aside_key(const RedisKey& prefix) {
-  return "{" + prefix.str() + ":lax_counter}:set_aside";
+std::string lax_set_aside_key(const ShardLayout& layout, std::size_t shard) {
+  return layout.auxiliary(shard, "set_aside");
 }
 
-Request LaxHashLayout::chunk_request(std::uint64_t seq, bool oldest,
+LaxHashLayout::LaxHashLayout(ShardLayout layout, std::string_view instance, std::string name)
+    : layout_(std::move(layout)), name_(std::move(name)) {
+  for (std::size_t shard = 0; shard < layout_.count(); ++shard) {
+    records_.push_back(lax_record_key(layout_, shard, instance));
+    set_aside_.push_back(lax_set_aside_key(layout_, shard));
+  }
+}
+
+Request LaxHashLayout::chunk_request(std::size_t shard, std::uint64_t seq, bool oldest,
                                      std::span<const LaxDelta> deltas) const {
   RequestBuilder builder(lax_flush_script(), 3);
-  builder.arg(hash_).arg(record_).arg(set_aside_);
+  builder.arg(layout_.hash(shard)).arg(records_[shard]).arg(set_aside_[shard]);
   builder.arg(static_cast<std::int64_t>(seq)).arg(oldest ? "oldest" : "next");
   builder.arg(static_cast<std::int64_t>(record_ttl.count()));
   for (const LaxDelta& delta : deltas) builder.arg(*delta.slot->key).arg(delta.delta);
@@ -49,8 +58,9 @@ LaxFlushLayout::ChunkReply decode_chunk_reply(const Reply& reply, std::size_t si
   return decoded;
 }
 
-LaxFlushLayout::ChunkReply LaxHashLayout::chunk_reply(const Reply& reply, std::size_t size) const {
-  return decode_chunk_reply(reply, size, hash_);
+LaxFlushLayout::ChunkReply LaxHashLayout::chunk_reply(std::size_t shard, const Reply& reply,
+                                                      std::size_t size) const {
+  return decode_chunk_reply(reply, size, layout_.hash(shard));
 }
 
 }  // namespace distkit::detail

@@ -5,6 +5,7 @@
 
 #include "counters/lax_counter_impl.hpp"
 #include "counters/replies.hpp"
+#include "counters/shard_split.hpp"
 
 namespace distkit {
 
@@ -42,19 +43,7 @@ void LaxCounter::Impl::ensure_warm(const std::vector<LaxSlot*>& slots,
 // First touch: no delta of these keys can be pending yet, so this needs no
 // lane.
 void LaxCounter::Impl::fetch(std::vector<LaxSlot*> slots) {
-  auto request = read_request(slots);
-  flusher_->execute(std::move(request), [self = shared_from_this(), slots = std::move(slots)](
-                                            error_code error, Reply reply) {
-    Outcome<std::vector<std::int64_t>> outcome;
-    if (error) {
-      outcome = {error, {}, {}};
-    } else {
-      try {
-        outcome.value = self->read_reply(slots, reply);
-      } catch (const Error& e) {
-        outcome = Outcome<std::vector<std::int64_t>>::failure(e);
-      }
-    }
+  read(slots, [self = shared_from_this(), slots](Outcome<std::vector<std::int64_t>> outcome) {
     const std::int64_t now = lax_now_ns();
     std::vector<std::shared_ptr<Join>> waiters;
     {
@@ -138,52 +127,70 @@ void LaxCounter::Impl::start_refresh(const std::shared_ptr<Refresh>& refresh) {
     for (auto& [slots, done] : refresh->readers) done({{}, {}, views_of(slots)});
     return flusher_->job_finished();
   }
-  flusher_->execute(read_request(refresh->stale), [self = shared_from_this(), refresh](
-                                                      error_code error, Reply reply) {
-    Outcome<detail::Done> outcome{error, {}, {}};
-    if (!error) {
-      try {
-        const auto values = self->read_reply(refresh->stale, reply);
-        const std::int64_t now = lax_now_ns();
-        for (std::size_t i = 0; i < refresh->stale.size(); ++i) {
-          LaxSlot& slot = *refresh->stale[i];
-          detail::LaxFlusher::shift_view(
-              slot, detail::int128{values[i]} - slot.base.load(std::memory_order_relaxed));
-          slot.base.store(values[i], std::memory_order_relaxed);
-          slot.fetched_at.store(now, std::memory_order_release);
-          self->flusher_->touch(slot);
-        }
-      } catch (const Error& e) {
-        outcome = Outcome<detail::Done>::failure(e);
-      }
-    }
-    for (auto& [slots, done] : refresh->readers) {
-      if (outcome.error) {
-        done({outcome.error, outcome.message, {}});
-      } else {
-        done({{}, {}, views_of(slots)});
-      }
-    }
-    self->flusher_->job_finished();
-  });
+  read(refresh->stale,
+       [self = shared_from_this(), refresh](Outcome<std::vector<std::int64_t>> outcome) {
+         if (!outcome.error) {
+           const auto& values = outcome.value;
+           const std::int64_t now = lax_now_ns();
+           for (std::size_t i = 0; i < refresh->stale.size(); ++i) {
+             LaxSlot& slot = *refresh->stale[i];
+             detail::LaxFlusher::shift_view(
+                 slot, detail::int128{values[i]} - slot.base.load(std::memory_order_relaxed));
+             slot.base.store(values[i], std::memory_order_relaxed);
+             slot.fetched_at.store(now, std::memory_order_release);
+             self->flusher_->touch(slot);
+           }
+         }
+         for (auto& [slots, done] : refresh->readers) {
+           if (outcome.error) {
+             done({outcome.error, outcome.message, {}});
+           } else {
+             done({{}, {}, views_of(slots)});
+           }
+         }
+         self->flusher_->job_finished();
+       });
 }
 
-detail::Request LaxCounter::Impl::read_request(const std::vector<LaxSlot*>& slots) const {
-  detail::RequestBuilder builder("HMGET");
-  builder.key(hash_);
-  for (LaxSlot* slot : slots) builder.arg(*slot->key);
-  return builder.build();
+void LaxCounter::Impl::read(const std::vector<LaxSlot*>& slots,
+                            Callback<std::vector<std::int64_t>> done) {
+  const auto parts = detail::split_by_shard(
+      layout_, slots.size(), [&](std::size_t i) -> const std::string& { return *slots[i]->key; });
+  auto callbacks = detail::gather<std::int64_t>(parts, slots.size(), std::move(done));
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::vector<LaxSlot*> part;
+    part.reserve(parts[i].positions.size());
+    for (std::size_t position : parts[i].positions) part.push_back(slots[position]);
+    const std::string& hash = layout_.hash(parts[i].shard);
+    detail::RequestBuilder builder("HMGET");
+    builder.key(hash);
+    for (LaxSlot* slot : part) builder.arg(*slot->key);
+    flusher_->execute(builder.build(),
+                      [self = shared_from_this(), &hash, part = std::move(part),
+                       done = std::move(callbacks[i])](error_code error, Reply reply) mutable {
+                        Outcome<std::vector<std::int64_t>> outcome{error, {}, {}};
+                        if (!error) {
+                          try {
+                            outcome.value = self->read_reply(hash, part, reply);
+                          } catch (const Error& e) {
+                            outcome = Outcome<std::vector<std::int64_t>>::failure(e);
+                          }
+                        }
+                        done(std::move(outcome));
+                      });
+  }
 }
 
 // The values of an HMGET reply, in the order of `slots`; throws Error.
-std::vector<std::int64_t> LaxCounter::Impl::read_reply(const std::vector<LaxSlot*>& slots,
+std::vector<std::int64_t> LaxCounter::Impl::read_reply(const std::string& hash,
+                                                       const std::vector<LaxSlot*>& slots,
                                                        const Reply& reply) const {
-  detail::throw_if_error(reply, hash_, {});
+  detail::throw_if_error(reply, hash, {});
   const auto& elements = detail::array_of(reply, slots.size());
   std::vector<std::int64_t> values;
   values.reserve(slots.size());
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    values.push_back(detail::field_value(elements[i], hash_, RedisKey(*slots[i]->key)));
+    values.push_back(detail::field_value(elements[i], hash, RedisKey(*slots[i]->key)));
   }
   return values;
 }

@@ -129,16 +129,4 @@ std::string_view strict_accepted_orders(CounterComparator::Kind kind) noexcept {
   return "111";
 }
 
-std::string strict_hash_key(const RedisKey& prefix) {
-  return prefix.str() + ":strict_counter";
-}
-
-std::string lax_hash_key(const RedisKey& prefix) {
-  return prefix.str() + ":lax_counter";
-}
-
-std::string lax_flush_record_key(const RedisKey& prefix) {
-  return "{" + prefix.str() + ":lax_counter}:flushed";
-}
-
 }  // namespace distkit::detail

@@ -1,4 +1,5 @@
-// The counters' Lua scripts and the names of their Redis keys.
+// The counters' Lua scripts. (The names of their Redis keys are
+// ShardLayout's.)
 #pragma once
 
 #include <string>
@@ -6,7 +7,6 @@
 
 #include "client/script.hpp"
 #include "distkit/comparator.hpp"
-#include "distkit/redis_key.hpp"
 
 namespace distkit::detail {
 
@@ -37,13 +37,5 @@ std::string_view lua_operator(CounterComparator::Kind kind) noexcept;
 // strict_inc_if.lua's and strict_update_if.lua's spelling of a comparator: '1' where it accepts a
 // value below, equal to, above its operand ("100" for lt, "111" for nil).
 std::string_view strict_accepted_orders(CounterComparator::Kind kind) noexcept;
-
-// `<prefix>:strict_counter`
-std::string strict_hash_key(const RedisKey& prefix);
-// `<prefix>:lax_counter`
-std::string lax_hash_key(const RedisKey& prefix);
-// `{<prefix>:lax_counter}:flushed`: the last flush sequence number applied
-// per LaxCounter instance; in the hash's cluster slot.
-std::string lax_flush_record_key(const RedisKey& prefix);
 
 }  // namespace distkit::detail

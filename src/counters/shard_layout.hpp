@@ -37,8 +37,9 @@ class ShardLayout {
   ShardLayout(const RedisKey& prefix, std::string_view kind, int shards);
 
   std::size_t count() const noexcept { return hashes_.size(); }
-  std::size_t shard_of(const RedisKey& key) const noexcept {
-    return hashes_.size() == 1 ? 0 : shard_of_key(key.str(), static_cast<int>(hashes_.size()));
+  std::size_t shard_of(const RedisKey& key) const noexcept { return shard_of(key.str()); }
+  std::size_t shard_of(std::string_view key) const noexcept {
+    return hashes_.size() == 1 ? 0 : shard_of_key(key, static_cast<int>(hashes_.size()));
   }
   const std::string& hash(std::size_t shard) const { return hashes_[shard]; }
   // The auxiliary key `suffix` of `shard`, in the shard's hash slot.

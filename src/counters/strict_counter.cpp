@@ -1,6 +1,7 @@
 #include "distkit/strict_counter.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "client/client_access.hpp"
@@ -11,6 +12,7 @@
 #include "counters/operation.hpp"
 #include "counters/replies.hpp"
 #include "counters/scripts.hpp"
+#include "counters/shard_split.hpp"
 
 namespace distkit {
 
@@ -21,7 +23,9 @@ using detail::RequestBuilder;
 
 // Every call becomes an Operation: the request and how to read its reply,
 // or an outcome known without a round trip (an empty batch, a batch over
-// the limit). The blocking and async forms of each method share it.
+// the limit). A batch becomes one Operation per shard it touches (exactly
+// one with a single shard), each atomic on its own. The blocking and async
+// forms of each method share them.
 //
 // Each operation uses the cheapest exact form Redis offers (see the class
 // comment in strict_counter.hpp); the scripts in src/counters/lua/ document
@@ -35,18 +39,37 @@ class StrictCounter::Impl {
     ReplyParser<T> parse;
   };
 
+  // A batch of `size` entries as one Operation per part: operations[i]
+  // reports the values of parts[i].positions.
+  template <class E>
+  struct Batch {
+    std::vector<detail::ShardPart> parts;
+    std::vector<Operation<std::vector<E>>> operations;
+    std::size_t size = 0;
+  };
+
   enum class Mode { inc, set };
+
+  const boost::asio::any_io_executor& executor() const { return connection_->executor(); }
 
   explicit Impl(CounterOptions options)
       : client_(std::move(options.client)),
         connection_(detail::ClientAccess::connection(*client_)),
-        hash_(detail::strict_hash_key(options.prefix)) {}
+        layout_(options.prefix, "strict_counter", options.shards) {}
 
   template <class T>
   T call(Operation<T> op) {
     if (op.immediate) return std::move(*op.immediate).value_or_throw();
     return detail::wait_for<T>([&](detail::OutcomeCallback<T> done) {
       detail::submit(*connection_, std::move(op.request), std::move(op.parse), std::move(done));
+    });
+  }
+
+  template <class E>
+  std::vector<E> call(Batch<E> batch) {
+    if (batch.operations.size() == 1) return call(std::move(batch.operations.front()));
+    return detail::wait_for<std::vector<E>>([&](detail::OutcomeCallback<std::vector<E>> done) {
+      run(std::move(batch), std::move(done));
     });
   }
 
@@ -60,23 +83,52 @@ class StrictCounter::Impl {
                    detail::reply_completion_for<T>(std::move(handler), io));
   }
 
+  // A batch of several parts is never immediate (see sharded()): its
+  // outcome comes with the last part's reply, as a single operation's.
+  template <class E, class Handler>
+  void start(Batch<E> batch, Handler handler) {
+    if (batch.operations.size() == 1) {
+      return start(std::move(batch.operations.front()), std::move(handler));
+    }
+    run(std::move(batch),
+        detail::reply_completion_for<std::vector<E>>(std::move(handler), connection_->executor()));
+  }
+
+  template <class T>
+  void run(Operation<T> op, detail::OutcomeCallback<T> done) {
+    if (op.immediate) return done(std::move(*op.immediate));
+    detail::submit(*connection_, std::move(op.request), std::move(op.parse), std::move(done));
+  }
+
+  // Sends every part; `done` gets the values in input order (see gather).
+  template <class E>
+  void run(Batch<E> batch, detail::OutcomeCallback<std::vector<E>> done) {
+    auto callbacks = detail::gather<E>(batch.parts, batch.size, std::move(done));
+    for (std::size_t i = 0; i < callbacks.size(); ++i) {
+      run(std::move(batch.operations[i]), std::move(callbacks[i]));
+    }
+  }
+
   Operation<std::int64_t> get(RedisKey key) const {
+    const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder("HGET").key(hash_).arg(key.str()).build(),
-            [hash = hash_, key = std::move(key)](const Reply& reply) {
+            RequestBuilder("HGET").key(hash).arg(key.str()).build(),
+            [hash, key = std::move(key)](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               return detail::field_value(reply, hash, key);
             }};
   }
 
-  Operation<std::vector<std::int64_t>> get_all(std::vector<RedisKey> keys) const {
-    if (auto shortcut = without_round_trip<std::vector<std::int64_t>>("get_all", keys.size())) {
-      return std::move(*shortcut);
-    }
+  Batch<std::int64_t> get_all(std::vector<RedisKey> keys) const {
+    return sharded<std::int64_t>("get_all", std::move(keys), &Impl::get_all_in);
+  }
+
+  Operation<std::vector<std::int64_t>> get_all_in(const std::string& hash,
+                                                  std::vector<RedisKey> keys) const {
     RequestBuilder builder("HMGET");
-    builder.key(hash_);
+    builder.key(hash);
     for (const RedisKey& key : keys) builder.arg(key.str());
-    return {{}, builder.build(), [hash = hash_, keys = std::move(keys)](const Reply& reply) {
+    return {{}, builder.build(), [hash, keys = std::move(keys)](const Reply& reply) {
               detail::throw_if_error(reply, hash, {});
               const auto& elements = detail::array_of(reply, keys.size());
               std::vector<std::int64_t> values;
@@ -91,9 +143,10 @@ class StrictCounter::Impl {
   // HINCRBY is the whole of an increment: its reply is the exact new value,
   // and it refuses overflow and a non-integer field without writing.
   Operation<std::int64_t> inc(RedisKey key, std::int64_t count) const {
+    const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder("HINCRBY").key(hash_).arg(key.str()).arg(count).build(),
-            [hash = hash_, key = std::move(key)](const Reply& reply) {
+            RequestBuilder("HINCRBY").key(hash).arg(key.str()).arg(count).build(),
+            [hash, key = std::move(key)](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               if (reply.kind != Reply::Kind::integer) detail::unexpected_reply("an integer");
               return reply.integer;
@@ -104,9 +157,10 @@ class StrictCounter::Impl {
   // adds INT64_MAX and 1 and returns the value before.
   Operation<std::int64_t> dec(RedisKey key, std::int64_t count) const {
     if (count != std::numeric_limits<std::int64_t>::min()) return inc(std::move(key), -count);
+    const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder(detail::strict_dec_min_script(), 1).arg(hash_).arg(key.str()).build(),
-            [hash = hash_, key = std::move(key)](const Reply& reply) {
+            RequestBuilder(detail::strict_dec_min_script(), 1).arg(hash).arg(key.str()).build(),
+            [hash, key = std::move(key)](const Reply& reply) {
               detail::throw_if_error(reply, hash, std::span(&key, 1));
               const std::int64_t before = detail::field_value(reply, hash, key);
               return exact_sum(
@@ -116,46 +170,51 @@ class StrictCounter::Impl {
 
   // One HSET of every pair: Redis applies them left to right, so a repeated
   // key ends with its last count, as sequential sets would.
-  Operation<std::vector<std::int64_t>> set_all(std::vector<KeyCount> updates) const {
-    if (auto shortcut = without_round_trip<std::vector<std::int64_t>>("set_all", updates.size())) {
-      return std::move(*shortcut);
-    }
+  Batch<std::int64_t> set_all(std::vector<KeyCount> updates) const {
+    return sharded<std::int64_t>("set_all", std::move(updates), &Impl::set_all_in);
+  }
+
+  Operation<std::vector<std::int64_t>> set_all_in(const std::string& hash,
+                                                  std::vector<KeyCount> updates) const {
     RequestBuilder builder("HSET");
-    builder.key(hash_);
+    builder.key(hash);
     std::vector<std::int64_t> counts;
     counts.reserve(updates.size());
     for (const KeyCount& update : updates) {
       builder.arg(update.key.str()).arg(update.count);
       counts.push_back(update.count);
     }
-    return {{}, builder.build(), [hash = hash_, counts = std::move(counts)](const Reply& reply) {
+    return {{}, builder.build(), [hash, counts = std::move(counts)](const Reply& reply) {
               detail::throw_if_error(reply, hash, {});
               return counts;
             }};
   }
 
   Operation<std::int64_t> set(RedisKey key, std::int64_t count) const {
+    const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder("HSET").key(hash_).arg(key.str()).arg(count).build(),
-            [hash = hash_, key = std::move(key), count](const Reply& reply) {
+            RequestBuilder("HSET").key(hash).arg(key.str()).arg(count).build(),
+            [hash, key = std::move(key), count](const Reply& reply) {
               detail::throw_if_command_error(reply, hash, key);
               return count;
             }};
   }
 
-  Operation<std::vector<std::int64_t>> inc_all(std::vector<KeyCount> updates) const {
-    if (auto shortcut = without_round_trip<std::vector<std::int64_t>>("inc_all", updates.size())) {
-      return std::move(*shortcut);
-    }
+  Batch<std::int64_t> inc_all(std::vector<KeyCount> updates) const {
+    return sharded<std::int64_t>("inc_all", std::move(updates), &Impl::inc_all_in);
+  }
+
+  Operation<std::vector<std::int64_t>> inc_all_in(const std::string& hash,
+                                                  std::vector<KeyCount> updates) const {
     RequestBuilder builder(detail::strict_inc_all_script(), 1);
-    builder.arg(hash_);
+    builder.arg(hash);
     std::vector<RedisKey> keys;
     keys.reserve(updates.size());
     for (KeyCount& update : updates) {
       builder.arg(update.key.str()).arg(update.count);
       keys.push_back(std::move(update.key));
     }
-    return {{}, builder.build(), [hash = hash_, keys = std::move(keys)](const Reply& reply) {
+    return {{}, builder.build(), [hash, keys = std::move(keys)](const Reply& reply) {
               detail::throw_if_error(reply, hash, keys);
               const auto& elements = detail::array_of(reply, keys.size());
               std::vector<std::int64_t> values;
@@ -167,22 +226,26 @@ class StrictCounter::Impl {
             }};
   }
 
+  Batch<UpdateResult> update_if(Mode mode, std::vector<ConditionalUpdate> updates) const {
+    return sharded<UpdateResult>(
+        mode == Mode::inc ? "inc_all_if" : "set_all_if", std::move(updates),
+        [mode](const Impl& self, const std::string& hash, std::vector<ConditionalUpdate> part) {
+          return self.update_if_in(hash, mode, std::move(part));
+        });
+  }
+
   // The conditional calls: the script reports the value each comparator saw
   // and whether the entry applied, and the value after each entry follows
   // from them exactly.
-  Operation<std::vector<UpdateResult>> update_if(Mode mode,
-                                                 std::vector<ConditionalUpdate> updates) const {
-    const std::string_view name = mode == Mode::inc ? "inc_all_if" : "set_all_if";
-    if (auto shortcut = without_round_trip<std::vector<UpdateResult>>(name, updates.size())) {
-      return std::move(*shortcut);
-    }
+  Operation<std::vector<UpdateResult>> update_if_in(const std::string& hash, Mode mode,
+                                                    std::vector<ConditionalUpdate> updates) const {
     if (mode == Mode::inc && std::ranges::all_of(updates, [](const ConditionalUpdate& update) {
           return update.comparator.kind() == CounterComparator::Kind::nil;
         })) {
-      return unconditional_inc_all(std::move(updates));
+      return unconditional_inc_all(hash, std::move(updates));
     }
     RequestBuilder builder(detail::strict_update_if_script(), 1);
-    builder.arg(hash_).arg(mode == Mode::inc ? "inc" : "set");
+    builder.arg(hash).arg(mode == Mode::inc ? "inc" : "set");
     std::vector<RedisKey> keys;
     std::vector<std::int64_t> counts;
     keys.reserve(updates.size());
@@ -197,8 +260,7 @@ class StrictCounter::Impl {
     }
     return {{},
             builder.build(),
-            [hash = hash_, mode, keys = std::move(keys),
-             counts = std::move(counts)](const Reply& reply) {
+            [hash, mode, keys = std::move(keys), counts = std::move(counts)](const Reply& reply) {
               detail::throw_if_error(reply, hash, keys);
               const auto& elements = detail::array_of(reply, keys.size() * 2);
               std::vector<UpdateResult> results;
@@ -218,7 +280,7 @@ class StrictCounter::Impl {
   // nothing: the value before each entry is its value after minus its
   // count, exactly, as no entry overflowed.
   Operation<std::vector<UpdateResult>> unconditional_inc_all(
-      std::vector<ConditionalUpdate> updates) const {
+      const std::string& hash, std::vector<ConditionalUpdate> updates) const {
     std::vector<KeyCount> increments;
     std::vector<std::int64_t> counts;
     increments.reserve(updates.size());
@@ -227,8 +289,8 @@ class StrictCounter::Impl {
       counts.push_back(update.count);
       increments.push_back({std::move(update.key), update.count});
     }
-    return map(inc_all(std::move(increments)), [counts = std::move(counts)](
-                                                   std::vector<std::int64_t> values) {
+    return map(inc_all_in(hash, std::move(increments)), [counts = std::move(counts)](
+                                                            std::vector<std::int64_t> values) {
       std::vector<UpdateResult> results;
       results.reserve(values.size());
       for (std::size_t i = 0; i < values.size(); ++i) {
@@ -250,22 +312,23 @@ class StrictCounter::Impl {
         return UpdateResult{value, exact_sum(value, -static_cast<detail::int128>(count)), true};
       });
     }
+    const std::string& hash = hash_of(key);
     if (mode == Mode::set) {
       std::vector<ConditionalUpdate> updates;
       updates.push_back({std::move(key), cmp, count});
-      return map(update_if(mode, std::move(updates)),
+      return map(update_if_in(hash, mode, std::move(updates)),
                  [](std::vector<UpdateResult> results) { return results.front(); });
     }
     return {
         {},
         RequestBuilder(detail::strict_inc_if_script(), 1)
-            .arg(hash_)
+            .arg(hash)
             .arg(key.str())
             .arg(detail::strict_accepted_orders(cmp.kind()))
             .arg(cmp.operand())
             .arg(count)
             .build(),
-        [hash = hash_, key = std::move(key), count](const Reply& reply) {
+        [hash, key = std::move(key), count](const Reply& reply) {
           detail::throw_if_error(reply, hash, std::span(&key, 1));
           // The value before; a status reply when the comparator missed.
           const bool applied = reply.kind != Reply::Kind::status;
@@ -275,22 +338,62 @@ class StrictCounter::Impl {
   }
 
   Operation<std::int64_t> del(RedisKey key) const {
+    const std::string& hash = hash_of(key);
     return {{},
-            RequestBuilder(detail::strict_del_script(), 1).arg(hash_).arg(key.str()).build(),
-            [hash = hash_, key = std::move(key)](const Reply& reply) {
+            RequestBuilder(detail::strict_del_script(), 1).arg(hash).arg(key.str()).build(),
+            [hash, key = std::move(key)](const Reply& reply) {
               detail::throw_if_error(reply, hash, std::span(&key, 1));
               return detail::field_value(reply, hash, key);
             }};
   }
 
-  Operation<detail::Done> clear() const {
-    return {{}, RequestBuilder("DEL").key(hash_).build(), [hash = hash_](const Reply& reply) {
-              detail::throw_if_error(reply, hash, {});
-              return detail::Done{};
-            }};
+  // One DEL per shard: on Redis Cluster the shards' hashes live in
+  // different slots, which one command cannot span.
+  Batch<detail::Done> clear() const {
+    Batch<detail::Done> batch;
+    for (std::size_t shard = 0; shard < layout_.count(); ++shard) {
+      batch.parts.push_back({shard, {}});
+      batch.operations.push_back({{},
+                                  RequestBuilder("DEL").key(layout_.hash(shard)).build(),
+                                  [hash = layout_.hash(shard)](const Reply& reply) {
+                                    detail::throw_if_error(reply, hash, {});
+                                    return std::vector<detail::Done>{};
+                                  }});
+    }
+    return batch;
   }
 
  private:
+  const std::string& hash_of(const RedisKey& key) const {
+    return layout_.hash(layout_.shard_of(key));
+  }
+
+  static const RedisKey& key_of(const RedisKey& key) { return key; }
+  static const RedisKey& key_of(const KeyCount& update) { return update.key; }
+  static const RedisKey& key_of(const ConditionalUpdate& update) { return update.key; }
+
+  // A batch of `entries` split per shard, each shard's entries (in input
+  // order) made into one Operation by std::invoke(build, *this, hash,
+  // entries); or its outcome without a round trip.
+  template <class E, class Entry, class Build>
+  Batch<E> sharded(std::string_view name, std::vector<Entry> entries, Build build) const {
+    Batch<E> batch;
+    batch.size = entries.size();
+    if (auto shortcut = without_round_trip<std::vector<E>>(name, entries.size())) {
+      batch.parts.push_back({});
+      batch.operations.push_back(std::move(*shortcut));
+      return batch;
+    }
+    batch.parts = detail::split_by_shard(
+        layout_, entries.size(),
+        [&](std::size_t i) -> const std::string& { return key_of(entries[i]).str(); });
+    for (const detail::ShardPart& part : batch.parts) {
+      batch.operations.push_back(std::invoke(build, *this, layout_.hash(part.shard),
+                                             detail::take_part(entries, part.positions)));
+    }
+    return batch;
+  }
+
   // The outcome of a batch of `size` entries that needs no round trip: an
   // empty result, or Errc::invalid_argument over max_batch_entries.
   template <class T>
@@ -345,7 +448,7 @@ class StrictCounter::Impl {
 
   std::shared_ptr<Client> client_;  // keeps the connection's I/O thread alive
   std::shared_ptr<detail::Connection> connection_;
-  std::string hash_;
+  detail::ShardLayout layout_;
 };
 
 namespace {
@@ -421,8 +524,16 @@ void StrictCounter::initiate_set(RedisKey key, std::int64_t count, Handler<std::
 void StrictCounter::initiate_del(RedisKey key, Handler<std::int64_t> handler) {
   impl_->start(impl_->del(std::move(key)), std::move(handler));
 }
+// clear() is never immediate: its outcome comes with the last shard's
+// reply.
 void StrictCounter::initiate_clear(ClearHandler handler) {
-  impl_->start(impl_->clear(), std::move(handler));
+  auto done = detail::reply_completion_for<detail::Done>(std::move(handler), impl_->executor());
+  impl_->run(
+      impl_->clear(),
+      detail::OutcomeCallback<std::vector<detail::Done>>(
+          [done = std::move(done)](detail::Outcome<std::vector<detail::Done>> outcome) mutable {
+            done({outcome.error, std::move(outcome.message), {}});
+          }));
 }
 void StrictCounter::initiate_inc_if(RedisKey key, CounterComparator cmp, std::int64_t count,
                                     Handler<UpdateResult> handler) {

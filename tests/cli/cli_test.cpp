@@ -2,6 +2,8 @@
 // (cli_runner.hpp).
 #include <gtest/gtest.h>
 
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -123,6 +125,64 @@ TEST_F(CliWithRedis, LaxAddressesTheLaxHashAndDeliversBeforeExit) {
   EXPECT_EQ(output_of({"--lax", "inc", "k"}), "1\n");
   EXPECT_EQ(output_of({"--lax", "clear"}), "cleared\n");
   EXPECT_EQ(redis_cli(url_, {"EXISTS", lax_hash()}), "0");
+}
+
+TEST(CliWithoutRedis, ShardsOutsideOneTo1024OrNotCanonicalAreUsageErrors) {
+  for (const char* shards : {"0", "-1", "1025", "03", "+2", "two", ""}) {
+    const std::vector<std::string> args{"--url", unreachable_url, "--shards", shards, "get", "k"};
+    expect_one_line_failure(run_distkit(args), 2, args);
+  }
+  const std::vector<std::string> instance_aware{
+      "--url", unreachable_url, "--shards", "2", "--instance-aware", "get", "k"};
+  const CliResult refused = run_distkit(instance_aware);
+  expect_one_line_failure(refused, 2, instance_aware);
+  EXPECT_NE(refused.err.find("not sharded"), std::string::npos) << refused.err;
+}
+
+// --shards N addresses the hashes {<prefix>:<kind>:<i>}: each key is in
+// exactly one of them, and the unsharded hash is never written.
+TEST_F(CliWithRedis, ShardsAddressTheShardedLayout) {
+  for (const std::string kind : {"strict_counter", "lax_counter"}) {
+    std::vector<std::string> flavour{"--shards", "3"};
+    if (kind == "lax_counter") flavour.push_back("--lax");
+    const auto with = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), flavour.begin(), flavour.end());
+      return args;
+    };
+    std::vector<std::string> hashes;
+    for (int i = 0; i < 3; ++i)
+      hashes.push_back("{" + prefix_ + ":" + kind + ":" + std::to_string(i) + "}");
+    EXPECT_EQ(output_of(with({"set", "big", "9007199254740993"})), "9007199254740993\n");
+    EXPECT_EQ(output_of(with({"inc", "big"})), "9007199254740994\n");
+    for (const char* key : {"a", "b", "c", "d", "e"}) output_of(with({"inc", key, "2"}));
+    EXPECT_EQ(output_of(with({"get-all", "e", "big", "a", "never"})),
+              "e\t2\nbig\t9007199254740994\na\t2\nnever\t0\n");
+    int found = 0;
+    std::set<std::string> used;
+    for (const std::string& hash : hashes) {
+      const std::string value = redis_cli(url_, {"HGET", hash, "big"});
+      if (!value.empty()) {
+        EXPECT_EQ(value, "9007199254740994");
+        ++found;
+      }
+      if (redis_cli(url_, {"HLEN", hash}) != "0") used.insert(hash);
+    }
+    EXPECT_EQ(found, 1) << kind;
+    EXPECT_GT(used.size(), 1u) << "six keys over three shards";
+    EXPECT_EQ(redis_cli(url_, {"EXISTS", prefix_ + ":" + kind}), "0");
+    EXPECT_EQ(output_of(with({"get", "big"})), "9007199254740994\n");
+    EXPECT_EQ(output_of({"get", "big"}), "0\n") << "one shard is another layout";
+    EXPECT_EQ(output_of(with({"del", "big"})), "9007199254740994\n");
+    EXPECT_EQ(output_of(with({"clear"})), "cleared\n");
+    EXPECT_EQ(redis_cli(url_, {"EXISTS", hashes[0], hashes[1], hashes[2]}), "0");
+    // Left: only the flush records of the earlier lax invocations (each an
+    // instance of its own), which expire on their own.
+    std::istringstream left(redis_cli(url_, {"KEYS", "{" + prefix_ + ":*"}));
+    for (std::string key; std::getline(left, key);) {
+      EXPECT_NE(key.find("}:flushed:"), std::string::npos) << key;
+      redis_cli(url_, {"DEL", key});
+    }
+  }
 }
 
 TEST_F(CliWithRedis, OverflowChangesNothingAndHasItsOwnExitCode) {

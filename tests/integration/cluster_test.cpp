@@ -167,6 +167,49 @@ TEST(ClusterCounters, EveryMasterHoldsCountersThatReadBackExactly) {
   }
 }
 
+// CounterOptions::shards: one counter of 16 shards is spread over every
+// master; its batches (one command or script per shard) and clear (one per
+// shard) read back exactly.
+TEST(ClusterCounters, OneShardedCounterSpreadsOverEveryMaster) {
+  RedisCluster cluster;
+  auto client = cluster_client(cluster);
+  CounterOptions options(unique_prefix(), client);
+  options.shards = 16;
+  std::vector<std::shared_ptr<Counter>> counters{StrictCounter::create(options),
+                                                 LaxCounter::create(options)};
+  std::vector<RedisKey> keys;
+  std::vector<KeyCount> sets;
+  std::vector<ConditionalUpdate> bumps;
+  std::vector<std::int64_t> expected;
+  for (int i = 0; i < 200; ++i) {
+    keys.emplace_back("k" + std::to_string(i));
+    sets.push_back({keys.back(), i});
+    bumps.push_back({keys.back(), CounterComparator::ge(0), 1});
+    expected.push_back(i + 2);
+  }
+  const auto masters = cluster.master_ports();
+  ASSERT_EQ(masters.size(), 3u);
+  for (const auto& counter : counters) {
+    counter->set_all(sets);
+    counter->inc_all_if(bumps);
+    std::vector<KeyCount> ones;
+    for (const RedisKey& key : keys) ones.push_back({key, 1});
+    counter->inc_all(ones);
+    EXPECT_EQ(counter->get_all(keys), expected);
+    if (auto* lax = dynamic_cast<LaxCounter*>(counter.get())) lax->flush();
+  }
+  EXPECT_EQ(StrictCounter::create(options)->get_all(keys), expected);
+  EXPECT_EQ(LaxCounter::create(options)->get_all(keys), expected);
+  // 32 hashes (16 per flavour) in random slots: every master has some.
+  for (const auto& port : masters) {
+    EXPECT_NE(cluster.cli(port, {"DBSIZE"}), "0") << "master " << port << " holds no shard";
+  }
+  for (const auto& counter : counters) counter->clear();
+  for (const auto& port : masters) {
+    EXPECT_EQ(cluster.cli(port, {"DBSIZE"}), "0") << "master " << port << " kept a key";
+  }
+}
+
 TEST(ClusterCounters, PrefixesWhoseKeysCannotShareASlotAreRefused) {
   RedisCluster cluster;
   auto client = cluster_client(cluster);

@@ -17,7 +17,17 @@
 namespace distkit::tools {
 namespace {
 
+// Instance-aware counters have one layout; --shards is for the strict and
+// lax counters only.
+void refuse_shards(const GlobalOptions& options) {
+  if (options.shards == 1) return;
+  throw ToolError(exit_usage, "--shards " + std::to_string(options.shards) +
+                                  ": instance-aware counters are not sharded (--shards applies "
+                                  "to the strict and lax counters only)");
+}
+
 std::shared_ptr<InstanceAwareCounter> instance_counter(const GlobalOptions& options) {
+  refuse_shards(options);
   InstanceAwareCounterOptions counter_options(prefix_option(options.prefix),
                                               Client::connect(operator_client_options(options)));
   // The lax counter's destructor flushes what the command buffered.
@@ -49,6 +59,7 @@ return table.concat(lines, '\n')
 )lua";
 
 int run_instances(const GlobalOptions& options, std::int64_t threshold_ms) {
+  refuse_shards(options);
   const RedisKey prefix = prefix_option(options.prefix);
   const std::string base = prefix.str() + ":instance_aware_counter";
   RawRedis redis(RedisEndpoint::parse(operator_client_options(options).url));

@@ -52,6 +52,13 @@ int main(int argc, char** argv) {
   app.add_flag("--lax", options.lax,
                "address the LaxCounter (<prefix>:lax_counter); with --instance-aware, a "
                "LaxInstanceAwareCounter");
+  app.add_option("--shards", options.shards,
+                 "the counter's shards (CounterOptions::shards): its keys spread over N hashes "
+                 "{<prefix>:<kind>:<i>}; must match what the counter's owners use (not with "
+                 "--instance-aware)")
+      ->check(canonical_int64(1, max_shards))
+      ->type_name("N")
+      ->capture_default_str();
   app.add_flag("--json", options.json, "print one JSON object on stdout");
   app.add_flag("--instance-aware", options.instance_aware,
                "address the StrictInstanceAwareCounter (<prefix>:instance_aware_counter)");

@@ -27,7 +27,8 @@ class SelectedCounter {
     // background retry's log line would only repeat it.
     set_log_handler([](LogLevel, std::string_view) {});
     client_ = Client::connect(client_options);
-    const CounterOptions counter_options(prefix, client_);
+    CounterOptions counter_options(prefix, client_);
+    counter_options.shards = options.shards;
     if (options.lax) {
       lax_ = LaxCounter::create(counter_options);
       counter_ = lax_;

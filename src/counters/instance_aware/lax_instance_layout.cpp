@@ -18,7 +18,7 @@ LaxInstanceLayout::LaxInstanceLayout(const RedisKey& prefix, std::string instanc
       record_(lax_record_key(prefix, instance_id_)),
       set_aside_(lax_set_aside_key(prefix)) {}
 
-Request LaxInstanceLayout::chunk_request(std::uint64_t seq, bool oldest,
+Request LaxInstanceLayout::chunk_request(std::size_t /*shard*/, std::uint64_t seq, bool oldest,
                                          std::span<const LaxDelta> deltas) const {
   RequestBuilder builder(instance_lax_flush_script(), common_keys + 2);
   add_common_keys(builder, layout_, instance_id_);
@@ -31,7 +31,7 @@ Request LaxInstanceLayout::chunk_request(std::uint64_t seq, bool oldest,
   return builder.build();
 }
 
-LaxFlushLayout::ChunkReply LaxInstanceLayout::chunk_reply(const Reply& reply,
+LaxFlushLayout::ChunkReply LaxInstanceLayout::chunk_reply(std::size_t /*shard*/, const Reply& reply,
                                                           std::size_t size) const {
   return decode_chunk_reply(reply, size, layout_.cumulative);
 }

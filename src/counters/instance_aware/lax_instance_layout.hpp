@@ -26,10 +26,10 @@ class LaxInstanceLayout final : public LaxFlushLayout {
 
   LaxInstanceLayout(const RedisKey& prefix, std::string instance_id);
 
-  Request chunk_request(std::uint64_t seq, bool oldest,
+  Request chunk_request(std::size_t shard, std::uint64_t seq, bool oldest,
                         std::span<const LaxDelta> deltas) const override;
-  ChunkReply chunk_reply(const Reply& reply, std::size_t size) const override;
-  std::string set_aside_location() const override { return set_aside_; }
+  ChunkReply chunk_reply(std::size_t shard, const Reply& reply, std::size_t size) const override;
+  std::string set_aside_location(std::size_t /*shard*/) const override { return set_aside_; }
   const std::string& name() const override { return layout_.cumulative; }
 
  private:
