@@ -106,6 +106,10 @@ bool RedisCluster::wait_healthy(std::chrono::milliseconds timeout) const {
 }
 
 int RedisCluster::reshard(const std::string& from, const std::string& to, int slots) const {
+  // redis-cli refuses to reshard while the nodes disagree on the slot map,
+  // which they do for a moment after every move (gossip spreads the new
+  // owner's epoch).
+  if (!wait_healthy()) return -1;
   return run({"redis-cli", "--cluster", "reshard", "127.0.0.1:" + from, "--cluster-from",
               node_id(from), "--cluster-to", node_id(to), "--cluster-slots", std::to_string(slots),
               "--cluster-yes"})

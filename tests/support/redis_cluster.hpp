@@ -42,8 +42,9 @@ class RedisCluster {
   // True once every live node says cluster_state:ok and agrees on the slot
   // map (redis-cli --cluster check), within `timeout`.
   bool wait_healthy(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
-  // Moves `slots` slots from the master at `from` to the master at `to`
-  // with redis-cli --cluster reshard; returns its exit code.
+  // Waits until wait_healthy(), then moves `slots` slots from the master at
+  // `from` to the master at `to` with redis-cli --cluster reshard; returns
+  // its exit code (-1 when the cluster did not become healthy).
   int reshard(const std::string& from, const std::string& to, int slots) const;
 
   const std::vector<std::string>& ports() const noexcept { return ports_; }
