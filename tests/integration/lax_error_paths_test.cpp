@@ -228,12 +228,16 @@ TEST(LaxDestructor, TheBoundHoldsWithManyDirtyKeys) {
     counter->inc_all(batch);
   }
   EXPECT_EQ(counter->stats().pending_keys, std::size_t{keys});
+  LogCapture log;
   const auto start = std::chrono::steady_clock::now();
   counter.reset();
   const auto took = std::chrono::steady_clock::now() - start;
-  // The slots are freed later on the client's executor. Flushing 400,000
-  // keys takes several times longer than the bound.
-  EXPECT_LT(took, 2 * command_timeout + milliseconds(300));
+  // Flushing 400,000 keys costs Redis alone several times the bound: a
+  // destructor that kept its bound stopped with keys undelivered and said
+  // so. The slots are freed later on the client's executor.
+  EXPECT_TRUE(log.contains("undelivered"));
+  // The documented bound, plus slack for a loaded machine's scheduler.
+  EXPECT_LT(took, 2 * command_timeout + milliseconds(1000));
 }
 
 }  // namespace
