@@ -22,8 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (const auto& host : parsed.hosts) {
         if (host.host.empty() || host.port == 0) std::abort();
       }
-      if (!parsed.uses_sentinel() && parsed.hosts.size() != 1) std::abort();
+      const bool host_list = parsed.uses_sentinel() || parsed.uses_cluster();
+      if (!host_list && parsed.hosts.size() != 1) std::abort();
       if (parsed.uses_sentinel() && parsed.master_name.empty()) std::abort();
+      if (parsed.uses_cluster() && parsed.db != 0) std::abort();  // a cluster has db 0 only
     }
   } catch (const distkit::Error& e) {
     if (e.code() != distkit::Errc::invalid_argument) std::abort();
