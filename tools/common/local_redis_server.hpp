@@ -11,6 +11,11 @@
 
 namespace distkit::tools {
 
+// Binds port 0 on loopback and returns the port the kernel chose. The
+// socket is closed again, so another process could take the port in
+// between; on one machine that race is harmless.
+std::uint16_t free_loopback_port();
+
 // What a LocalRedisServer listens on: always plain TCP on port(); with
 // plain_and_tls, also TLS on tls_port().
 enum class LocalListeners { plain, plain_and_tls };
