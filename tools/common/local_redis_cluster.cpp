@@ -58,16 +58,20 @@ bool ClusterMaster::owns(std::uint16_t slot) const noexcept {
   return false;
 }
 
-LocalRedisCluster::LocalRedisCluster(int masters) {
+LocalRedisCluster::LocalRedisCluster(int masters, int replicas_per_master,
+                                     const std::vector<std::string>& node_args) {
   std::vector<std::string> create{"redis-cli", "--cluster", "create"};
-  for (int i = 0; i < masters; ++i) {
+  for (int i = 0; i < masters * (1 + replicas_per_master); ++i) {
     // The bus port defaults to port + 10000, which may be taken or past
     // 65535. A node's nodes.conf goes to its own directory (--dir).
-    nodes_.push_back(std::make_unique<LocalRedisServer>(std::vector<std::string>{
-        "--cluster-enabled", "yes", "--cluster-port", std::to_string(free_loopback_port())}));
+    std::vector<std::string> args{"--cluster-enabled", "yes", "--cluster-port",
+                                  std::to_string(free_loopback_port())};
+    args.insert(args.end(), node_args.begin(), node_args.end());
+    nodes_.push_back(std::make_unique<LocalRedisServer>(std::move(args)));
     create.push_back("127.0.0.1:" + std::to_string(nodes_.back()->port()));
   }
-  create.insert(create.end(), {"--cluster-replicas", "0", "--cluster-yes"});
+  create.insert(create.end(),
+                {"--cluster-replicas", std::to_string(replicas_per_master), "--cluster-yes"});
   // redis-cli's progress report means nothing to the tool's user.
   if (wait_for_exit(spawn(create, ChildOutput::silence).pid) != 0) {
     throw std::runtime_error("redis-cli --cluster create failed (is it installed?)");
@@ -80,8 +84,22 @@ LocalRedisCluster::LocalRedisCluster(int masters) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    masters_.push_back({node->port(), own_slot_ranges(node->port())});
+    auto slots = own_slot_ranges(node->port());
+    if (!slots.empty()) masters_.push_back({node->port(), std::move(slots)});
   }
+}
+
+std::vector<std::uint16_t> LocalRedisCluster::ports() const {
+  std::vector<std::uint16_t> ports;
+  for (const auto& node : nodes_) ports.push_back(node->port());
+  return ports;
+}
+
+LocalRedisServer& LocalRedisCluster::node(std::uint16_t port) const {
+  for (const auto& node : nodes_) {
+    if (node->port() == port) return *node;
+  }
+  throw std::out_of_range("no cluster node on port " + std::to_string(port));
 }
 
 std::string LocalRedisCluster::url() const {

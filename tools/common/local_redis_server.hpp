@@ -49,6 +49,8 @@ class LocalRedisServer {
   // for it; start() brings it back with whatever it had persisted.
   void crash();
 
+  // False after stop() or crash() until start().
+  bool running() const noexcept { return pid_ > 0; }
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;
   // 0 without TLS.
