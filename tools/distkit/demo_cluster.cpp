@@ -27,13 +27,12 @@ std::size_t shards_held(const ClusterMaster& master, const detail::ShardLayout& 
 
 }  // namespace
 
-RedisKey demo_prefix(const GlobalOptions& global, const RedisTarget& target, int shards) {
-  const std::string suffix = "_demo_" + std::to_string(getpid());
-  if (target.cluster() == nullptr) return prefix_option(global.prefix, suffix);
-  const auto& masters = target.cluster()->masters();
+RedisKey prefix_spread_over(const RedisKey& base, const std::vector<ClusterMaster>& masters,
+                            int shards) {
+  if (static_cast<std::size_t>(shards) < masters.size()) return base;
   constexpr int tries = 1000;
   for (int n = 0; n < tries; ++n) {
-    const RedisKey prefix = prefix_option(global.prefix, suffix + "_" + std::to_string(n));
+    const RedisKey prefix(base.str() + "_" + std::to_string(n));
     const detail::ShardLayout layout(prefix, "strict_counter", shards);
     bool every_master = true;
     for (const ClusterMaster& master : masters) {
@@ -41,7 +40,13 @@ RedisKey demo_prefix(const GlobalOptions& global, const RedisTarget& target, int
     }
     if (every_master) return prefix;
   }
-  return prefix_option(global.prefix, suffix);  // fewer shards than masters
+  return base;
+}
+
+RedisKey demo_prefix(const GlobalOptions& global, const RedisTarget& target, int shards) {
+  const RedisKey base = prefix_option(global.prefix, "_demo_" + std::to_string(getpid()));
+  if (target.cluster() == nullptr) return base;
+  return prefix_spread_over(base, target.cluster()->masters(), shards);
 }
 
 std::vector<std::int64_t> commands_processed(const LocalRedisCluster& cluster) {

@@ -13,10 +13,15 @@
 
 namespace distkit::tools {
 
-// The demo's prefix: `--prefix` followed by "_demo_<pid>", and on a cluster
-// a further "_<n>", the first n that puts a shard of the strict counter of
-// `shards` shards on every master (with fewer shards than masters that
-// cannot be; then without the "_<n>"). Throws ToolError for a bad --prefix.
+// `base` followed by "_<n>", the first n that puts a shard of a strict
+// counter of `shards` shards on every one of `masters`; `base` itself when
+// there are fewer shards than masters (or no n below 1000 does it).
+RedisKey prefix_spread_over(const RedisKey& base, const std::vector<ClusterMaster>& masters,
+                            int shards);
+
+// The demo's prefix: `--prefix` followed by "_demo_<pid>", on a cluster
+// spread over its masters by prefix_spread_over(). Throws ToolError for a
+// bad --prefix.
 RedisKey demo_prefix(const GlobalOptions& global, const RedisTarget& target, int shards);
 
 // Commands each master of `cluster` processed so far, by INFO stats
