@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -68,20 +69,20 @@ class CliCleanup : public testing::Test {
     return names;
   }
 
-  // Starts a 60 s demo (with `extra_args`), waits until its redis-server and
-  // all its workers run, sends `signal` and returns how it ended and which
-  // children it had.
+  // Starts a 60 s demo (with `extra_args`), waits until its `servers`
+  // redis-servers and all its workers run, sends `signal` and returns how it
+  // ended and which children it had.
   std::pair<CliResult, std::vector<pid_t>> interrupt_demo(
-      int signal, const std::vector<std::string>& extra_args = {}) {
+      int signal, const std::vector<std::string>& extra_args = {}, std::size_t servers = 1) {
     std::vector<std::string> args{"demo", "--workers", "2", "--seconds", "60"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     StartedCli demo = start_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
     std::vector<pid_t> children;
-    // The private redis-server and two workers.
+    // The private redis-servers and two workers.
     const bool started = wait_until(
         [&] {
           children = children_of(demo.pid);
-          return children.size() == 3;
+          return children.size() == servers + 2;
         },
         std::chrono::seconds(20));
     EXPECT_TRUE(started) << "the demo did not start its server and workers";
@@ -149,6 +150,80 @@ TEST_F(CliCleanup, InstanceAwareTlsDemoGivesItsWorkersTheCa) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("all workers up: cumulative 30"), std::string::npos) << result.out;
   EXPECT_TRUE(tmpdir_is_empty());
+}
+
+TEST_F(CliCleanup, InterruptedClusterDemoStopsEveryNodeAndRemovesTheirDirectories) {
+  const auto [result, children] = interrupt_demo(SIGTERM, {"--cluster"}, 3);
+  EXPECT_NE(std::find(files_before_signal_.begin(), files_before_signal_.end(), "nodes.conf"),
+            files_before_signal_.end())
+      << "a cluster node's configuration";
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
+  for (const pid_t child : children) EXPECT_FALSE(process_exists(child)) << child;
+  EXPECT_TRUE(tmpdir_is_empty());
+  EXPECT_EQ(result.err.find("distkit: "), std::string::npos) << result.err;
+}
+
+// Lines of `text` that start with `start`.
+std::vector<std::string> lines_starting_with(const std::string& text, const std::string& start) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) {
+    if (line.starts_with(start)) lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST_F(CliCleanup, ClusterDemoCountsExactlyAndShowsEveryMasterBusy) {
+  const std::vector<std::string> args{"demo", "--cluster", "--workers", "2", "--seconds", "0.5"};
+  const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Both totals are exact."), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("Both counters have 3 shards"), std::string::npos) << result.out;
+  // One row per master: address, strict shards, commands, commands/s; the
+  // demo picks its prefix so that each master holds one of the 3 shards.
+  const auto masters = lines_starting_with(result.out, "127.0.0.1:");
+  EXPECT_EQ(masters.size(), 3u) << result.out;
+  for (const std::string& line : masters) {
+    std::istringstream fields(line);
+    std::string address, shards, commands, per_second;
+    fields >> address >> shards >> commands >> per_second;
+    EXPECT_EQ(shards, "1") << line;
+    EXPECT_NE(commands, "0") << line;
+    EXPECT_NE(per_second, "0") << line;
+  }
+  EXPECT_TRUE(tmpdir_is_empty());
+}
+
+TEST_F(CliCleanup, ClusterDemoJsonHasEveryMaster) {
+  const std::vector<std::string> args{"demo", "--cluster", "--shards", "6",     "--workers",
+                                      "1",    "--seconds", "0.3",      "--json"};
+  const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find(R"("redis":"a private Redis Cluster of 3 masters at redis-cluster://)"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find(R"("exact":true,"flavours")"), std::string::npos) << result.out;
+  std::size_t masters = 0;
+  for (auto at = result.out.find(R"({"master":"127.0.0.1:)"); at != std::string::npos;
+       at = result.out.find(R"({"master":"127.0.0.1:)", at + 1)) {
+    ++masters;
+  }
+  EXPECT_EQ(masters, 3u) << result.out;
+  EXPECT_EQ(result.out.find(R"("strict_shards":0)"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find(R"("commands":0)"), std::string::npos) << result.out;
+  EXPECT_TRUE(tmpdir_is_empty());
+}
+
+TEST_F(CliCleanup, ClusterDemoWithAUrlTlsOrInstanceAwareIsAUsageError) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--url", unreachable_url, "demo", "--cluster"},
+                                             {"demo", "--cluster", "--tls"},
+                                             {"--instance-aware", "demo", "--cluster"}}) {
+    const CliResult result = run_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
+    expect_one_line_failure(result, 2, args);
+    EXPECT_NE(result.err.find("--cluster"), std::string::npos) << result.err;
+  }
+  EXPECT_TRUE(tmpdir_is_empty()) << "no redis-server was started";
 }
 
 TEST_F(CliCleanup, TlsDemoWithAUrlIsAUsageError) {

@@ -13,6 +13,7 @@
 #include "client/cluster_slot.hpp"
 #include "process.hpp"
 #include "redis_cluster.hpp"
+#include "server_process.hpp"
 #include "test_env.hpp"
 
 namespace distkit::test {

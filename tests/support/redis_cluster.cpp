@@ -8,25 +8,9 @@
 
 namespace distkit::test {
 
-RedisCluster::RedisCluster(int masters, std::chrono::milliseconds node_timeout) {
-  std::vector<std::string> create{"redis-cli", "--cluster", "create"};
-  for (int i = 0; i < 2 * masters; ++i) {
-    const std::string port = std::to_string(free_port());
-    ports_.push_back(port);
-    nodes_[port] = std::make_unique<ServerProcess>(std::vector<std::string>{
-        "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", dir_.path(),
-        // The bus port defaults to port + 10000, which may be taken or
-        // past 65535.
-        "--cluster-enabled", "yes", "--cluster-port", std::to_string(free_port()),
-        "--cluster-config-file", dir_.file("nodes-" + port + ".conf"), "--cluster-node-timeout",
-        std::to_string(node_timeout.count()), "--save", "", "--appendonly", "no"});
-    create.push_back("127.0.0.1:" + port);
-  }
-  for (const auto& port : ports_) {
-    if (!wait_for_pong({"-p", port})) throw std::runtime_error("cluster node did not start");
-  }
-  create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
-  if (run(create).exit_code != 0) throw std::runtime_error("redis-cli --cluster create failed");
+RedisCluster::RedisCluster(int masters, std::chrono::milliseconds node_timeout)
+    : cluster_(masters, 1, {"--cluster-node-timeout", std::to_string(node_timeout.count())}) {
+  for (const std::uint16_t port : cluster_.ports()) ports_.push_back(std::to_string(port));
   const bool replicas_in_sync = wait_until(
       [&] {
         for (const auto& port : ports_) {
@@ -44,12 +28,12 @@ RedisCluster::RedisCluster(int masters, std::chrono::milliseconds node_timeout) 
   }
 }
 
+tools::LocalRedisServer& RedisCluster::node(const std::string& port) const {
+  return cluster_.node(static_cast<std::uint16_t>(std::stoi(port)));
+}
+
 std::string RedisCluster::url() const {
-  std::string url = "redis-cluster://";
-  for (std::size_t i = 0; i < ports_.size(); ++i) {
-    url += (i == 0 ? "127.0.0.1:" : ",127.0.0.1:") + ports_[i];
-  }
-  return url;
+  return cluster_.url();
 }
 
 std::string RedisCluster::cli(const std::string& port, const std::vector<std::string>& args) const {
@@ -59,8 +43,8 @@ std::string RedisCluster::cli(const std::string& port, const std::vector<std::st
 }
 
 std::string RedisCluster::any_port(const std::string& except) const {
-  for (const auto& [port, process] : nodes_) {
-    if (port != except && process->running()) return port;
+  for (const auto& port : ports_) {
+    if (port != except && node(port).running()) return port;
   }
   throw std::runtime_error("no live cluster node");
 }
@@ -88,14 +72,14 @@ std::string RedisCluster::node_id(const std::string& port) const {
 }
 
 void RedisCluster::kill(const std::string& port) {
-  nodes_.at(port)->kill();
+  node(port).crash();
 }
 
 bool RedisCluster::wait_healthy(std::chrono::milliseconds timeout) const {
   return wait_until(
       [&] {
-        for (const auto& [port, process] : nodes_) {
-          if (process->running() &&
+        for (const auto& port : ports_) {
+          if (node(port).running() &&
               cli(port, {"CLUSTER", "INFO"}).find("cluster_state:ok") == std::string::npos) {
             return false;
           }

@@ -1,14 +1,13 @@
 // A private Redis Cluster for tests: masters and one replica each, every
-// node a redis-server --cluster-enabled yes on a free loopback port.
+// node a redis-server --cluster-enabled yes on a free loopback port, started
+// by tools/common's LocalRedisCluster.
 #pragma once
 
 #include <chrono>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "server_process.hpp"
+#include "local_redis_cluster.hpp"
 
 namespace distkit::test {
 
@@ -19,7 +18,7 @@ class RedisCluster {
   // cluster_state:ok and every replica is in sync. A node that stops
   // answering is failed over after `node_timeout`. Throws std::runtime_error
   // when the cluster does not come up within a minute; the destructor (and
-  // so a failing test) kills every node and removes their files.
+  // so a failing test) stops every node and removes their files.
   explicit RedisCluster(int masters = 3,
                         std::chrono::milliseconds node_timeout = std::chrono::milliseconds(1000));
   RedisCluster(const RedisCluster&) = delete;
@@ -50,9 +49,10 @@ class RedisCluster {
   const std::vector<std::string>& ports() const noexcept { return ports_; }
 
  private:
-  TempDir dir_;
+  tools::LocalRedisServer& node(const std::string& port) const;
+
+  tools::LocalRedisCluster cluster_;
   std::vector<std::string> ports_;
-  std::map<std::string, std::unique_ptr<ServerProcess>> nodes_;
 };
 
 }  // namespace distkit::test

@@ -21,12 +21,8 @@
 #include "tls_certificates.hpp"
 
 namespace distkit::tools {
-namespace {
 
-// Binds port 0 on loopback and returns the port the kernel chose. The
-// socket is closed again, so another process could take the port in
-// between; on one machine running tests that race is harmless.
-std::uint16_t free_port() {
+std::uint16_t free_loopback_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -40,6 +36,8 @@ std::uint16_t free_port() {
   close(fd);
   return ntohs(address.sin_port);
 }
+
+namespace {
 
 // Whether a Redis answers on `port`.
 bool answers_ping(std::uint16_t port) {
@@ -63,7 +61,7 @@ bool answers_ping(std::uint16_t port) {
 }  // namespace
 
 LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args, LocalListeners listeners)
-    : extra_args_(std::move(extra_args)), port_(free_port()) {
+    : extra_args_(std::move(extra_args)), port_(free_loopback_port()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "distkit-redis-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
     throw std::system_error(errno, std::generic_category(), "mkdtemp");
@@ -74,7 +72,7 @@ LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args, LocalLis
     if (listeners == LocalListeners::plain_and_tls) {
       make_server_certificates(directory_);
       do {
-        tls_port_ = free_port();
+        tls_port_ = free_loopback_port();
       } while (tls_port_ == port_);
       extra_args_.insert(extra_args_.end(),
                          {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",

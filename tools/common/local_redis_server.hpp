@@ -11,6 +11,11 @@
 
 namespace distkit::tools {
 
+// Binds port 0 on loopback and returns the port the kernel chose. The
+// socket is closed again, so another process could take the port in
+// between; on one machine that race is harmless.
+std::uint16_t free_loopback_port();
+
 // What a LocalRedisServer listens on: always plain TCP on port(); with
 // plain_and_tls, also TLS on tls_port().
 enum class LocalListeners { plain, plain_and_tls };
@@ -44,6 +49,8 @@ class LocalRedisServer {
   // for it; start() brings it back with whatever it had persisted.
   void crash();
 
+  // False after stop() or crash() until start().
+  bool running() const noexcept { return pid_ > 0; }
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;
   // 0 without TLS.

@@ -55,13 +55,16 @@ int run_bench(const GlobalOptions& global, const BenchOptions& options) {
   // clean up.
   clean_up_when_interrupted();
   const RedisTarget target(global, LocalListeners::plain_and_tls);
+  // Like the TLS rows, the cluster row needs servers of the bench's own.
+  std::unique_ptr<LocalRedisCluster> cluster;
+  if (configured_url(global.url).empty()) cluster = std::make_unique<LocalRedisCluster>();
   std::cerr << "distkit bench" << (options.quick ? " --quick" : "") << " on "
             << target.description() << '\n';
   std::vector<BenchResult> results;
   {
     StatusLine status;
     results = run_bench_measurements(
-        {target.url(), global.prefix + prefix_suffix, target.private_tls_options()},
+        {target.url(), global.prefix + prefix_suffix, target.private_tls_options(), cluster.get()},
         BenchSizes::for_run(options.quick),
         [&status](int done, int total, const std::string& running) {
           status.show(progress_bar(done, total) + " " + running);

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "bench_cluster.hpp"
 #include "bench_tls.hpp"
 #include "in_flight.hpp"
 #include "latency_samples.hpp"
@@ -147,6 +148,7 @@ class BenchRun {
         endpoint_(RedisEndpoint::parse(target.url)),
         url_(target.url),
         tls_(target.tls),
+        cluster_(target.cluster),
         prefix_(target.prefix),
         strict_hash_(target.prefix + ":strict_counter"),
         client_(Client::connect(bench_client_options(target.url))),
@@ -187,6 +189,12 @@ class BenchRun {
     steps.emplace_back("lax flush of " + with_thousands(sizes_.flush_keys) + " keys",
                        [this] { measure_lax_flush(); });
     if (tls_) steps.emplace_back("TLS against plain TCP", [this] { measure_tls(); });
+    if (cluster_ != nullptr) {
+      steps.emplace_back("one sharded counter over cluster masters", [this] {
+        results_.push_back(
+            measure_cluster_scaling({url_, *cluster_, prefix_}, sizes_.throughput_requests));
+      });
+    }
 
     const int total = static_cast<int>(steps.size());
     for (int done = 0; done < total; ++done) {
@@ -537,6 +545,7 @@ class BenchRun {
   const RedisEndpoint endpoint_;
   const std::string url_;
   const std::optional<ClientOptions> tls_;
+  const LocalRedisCluster* const cluster_;
   const RedisKey prefix_;
   const std::string strict_hash_;
   const std::shared_ptr<Client> client_;

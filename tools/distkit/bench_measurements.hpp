@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench_result.hpp"
+#include "local_redis_cluster.hpp"
 
 namespace distkit::tools {
 
@@ -33,6 +34,9 @@ struct BenchTarget {
   // The same Redis over TLS, for the TLS rows (bench_tls.hpp); none: no
   // TLS rows.
   std::optional<ClientOptions> tls = std::nullopt;
+  // A private Redis Cluster for the cluster row (bench_cluster.hpp); null:
+  // no cluster row.
+  const LocalRedisCluster* cluster = nullptr;
 };
 
 // Told the name of each measurement as it starts, and `done == total` at

@@ -15,6 +15,7 @@
 
 #include "child_process.hpp"
 #include "command_inputs.hpp"
+#include "demo_cluster.hpp"
 #include "demo_report.hpp"
 #include "demo_worker.hpp"
 #include "exit_codes.hpp"
@@ -37,10 +38,21 @@ constexpr double min_seconds = 0.1, max_seconds = 3600;
 struct DemoOptions {
   int workers = 4;
   double seconds = 3;
-  bool tls = false;  // on a private redis-server over TLS
+  bool tls = false;      // on a private redis-server over TLS
+  bool cluster = false;  // on a private Redis Cluster of cluster_masters masters
 };
 
+constexpr int cluster_masters = 3;
+
 RedisTarget demo_target(const GlobalOptions& global, const DemoOptions& options) {
+  if (options.cluster) {
+    if (!global.url.empty() || options.tls) {
+      throw ToolError(exit_usage,
+                      "--cluster runs the demo on a private Redis Cluster: leave out --url and "
+                      "--tls");
+    }
+    return RedisTarget(RedisTarget::PrivateCluster{cluster_masters});
+  }
   if (!options.tls) return RedisTarget(global);
   if (!global.url.empty()) {
     throw ToolError(exit_usage,
@@ -142,8 +154,9 @@ struct FlavourOutcome {
   bool exact() const { return in_redis >= 0 && static_cast<std::uint64_t>(in_redis) == expected; }
 };
 
+// `masters_json`, when not empty, is the private cluster's per-master load.
 void print_outcome(const std::vector<FlavourOutcome>& flavours, const DemoOptions& options,
-                   const std::string& where, bool json) {
+                   const std::string& where, const std::string& masters_json, bool json) {
   const auto ops_per_second = [&](const FlavourOutcome& flavour) {
     return static_cast<double>(flavour.expected) / options.seconds;
   };
@@ -162,14 +175,14 @@ void print_outcome(const std::vector<FlavourOutcome>& flavours, const DemoOption
                          .add_int("p99_ns", flavour.latency.percentile(0.99).count())
                          .str());
     }
-    std::cout << JsonObject()
-                     .add_int("workers", options.workers)
-                     .add_number("seconds", options.seconds)
-                     .add_string("redis", where)
-                     .add_bool("exact", all_exact)
-                     .add_json("flavours", json_array(rows))
-                     .str()
-              << '\n';
+    JsonObject object;
+    object.add_int("workers", options.workers)
+        .add_number("seconds", options.seconds)
+        .add_string("redis", where)
+        .add_bool("exact", all_exact)
+        .add_json("flavours", json_array(rows));
+    if (!masters_json.empty()) object.add_json("masters", masters_json);
+    std::cout << object.str() << '\n';
     return;
   }
   std::vector<TableRow> rows{{"flavour", "expected total", "total in Redis", "exact", "ops/s",
@@ -186,27 +199,47 @@ void print_outcome(const std::vector<FlavourOutcome>& flavours, const DemoOption
             << (all_exact ? "Both totals are exact." : "A TOTAL IS OFF.") << '\n';
 }
 
+// The sum of `values`, which the demo's counts keep far from int64's limits.
+std::int64_t sum(const std::vector<std::int64_t>& values) {
+  std::int64_t total = 0;
+  for (const std::int64_t value : values) total += value;
+  return total;
+}
+
 int run_demo(const GlobalOptions& global, const DemoOptions& options) {
-  const RedisKey prefix = prefix_option(global.prefix, "_demo_" + std::to_string(getpid()));
   // Before the first thread starts (the client's), and before anything it
   // would have to clean up.
   clean_up_when_interrupted();
   const RedisTarget target = demo_target(global, options);
+  const int shards = options.cluster && global.shards == 1 ? cluster_masters : global.shards;
+  const RedisKey prefix = demo_prefix(global, target, shards);
   // Workers find Redis through the environment rather than their command
   // line, where a password would show in `ps`.
   setenv("REDIS_URL", target.url().c_str(), 1);
   auto client = Client::connect(target.client_options());
-  auto strict = StrictCounter::create({prefix, client});
+  CounterOptions counter_options(prefix, client);
+  counter_options.shards = shards;
+  auto strict = StrictCounter::create(counter_options);
   strict->clear();
-  LaxCounter::create({prefix, client})->clear();
+  LaxCounter::create(counter_options)->clear();
 
   std::cerr << "distkit demo: " << options.workers << " processes increment one strict and one lax"
-            << " counter for " << options.seconds << " s on " << target.description() << '\n';
+            << " counter" << (shards > 1 ? " of " + std::to_string(shards) + " shards" : "")
+            << " for " << options.seconds << " s on " << target.description() << '\n';
+  const std::vector<std::int64_t> commands_before = target.cluster() != nullptr
+                                                        ? commands_processed(*target.cluster())
+                                                        : std::vector<std::int64_t>{};
   const std::string self = std::filesystem::read_symlink("/proc/self/exe");
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < options.workers; ++i) {
-    std::vector<std::string> argv{self,          "--prefix",  prefix.str(),
-                                  "demo-worker", "--seconds", std::to_string(options.seconds)};
+    std::vector<std::string> argv{self,
+                                  "--prefix",
+                                  prefix.str(),
+                                  "--shards",
+                                  std::to_string(shards),
+                                  "demo-worker",
+                                  "--seconds",
+                                  std::to_string(options.seconds)};
     const auto tls = tls_arguments(target.client_options().tls);
     argv.insert(argv.end(), tls.begin(), tls.end());
     workers.push_back(std::make_unique<Worker>(argv));
@@ -225,14 +258,22 @@ int run_demo(const GlobalOptions& global, const DemoOptions& options) {
     total.strict_latency.merge(workers[i]->tally.strict_latency);
     total.lax_latency.merge(workers[i]->tally.lax_latency);
   }
+  const std::vector<MasterLoad> loads =
+      target.cluster() != nullptr ? master_loads(*target.cluster(), prefix, shards, commands_before)
+                                  : std::vector<MasterLoad>{};
 
-  const RedisKey key(demo_key);
-  // A new LaxCounter's first read of the key goes to Redis.
-  auto lax_reader = LaxCounter::create({prefix, client});
+  const std::vector<RedisKey> keys = demo_keys(shards);
+  // A new LaxCounter's first read of the keys goes to Redis.
+  auto lax_reader = LaxCounter::create(counter_options);
   const std::vector<FlavourOutcome> flavours{
-      {"strict", total.strict_incs, strict->get(key), total.strict_latency},
-      {"lax", total.lax_incs, lax_reader->get(key), total.lax_latency}};
-  print_outcome(flavours, options, target.description(), global.json);
+      {"strict", total.strict_incs, sum(strict->get_all(keys)), total.strict_latency},
+      {"lax", total.lax_incs, sum(lax_reader->get_all(keys)), total.lax_latency}};
+  print_outcome(flavours, options, target.description(),
+                target.cluster() != nullptr ? master_loads_json(loads, options.seconds) : "",
+                global.json);
+  if (!global.json && target.cluster() != nullptr) {
+    print_master_loads(loads, shards, options.seconds);
+  }
   strict->clear();
   lax_reader->clear();
   const bool exact = flavours[0].exact() && flavours[1].exact();
@@ -251,12 +292,20 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   demo->add_option("--seconds", demo_options->seconds, "how long they count, 0.1 to 3600")
       ->capture_default_str()
       ->check(decimal_seconds(min_seconds, max_seconds));
+  demo->add_flag("--cluster", demo_options->cluster,
+                 "start a private Redis Cluster of 3 masters and count on counters of --shards "
+                 "shards (3 unless given), showing each master's commands/s");
   demo->add_flag("--tls", demo_options->tls,
                  "start a private redis-server and count over TLS, verified against a CA made "
                  "for the run");
   demo->callback([&options, &exit_code, demo_options] {
     exit_code = run_reporting_failure([&] {
       if (options.instance_aware) {
+        if (demo_options->cluster) {
+          throw ToolError(exit_usage,
+                          "--cluster runs the strict and lax demo: leave out "
+                          "--instance-aware");
+        }
         clean_up_when_interrupted();
         return run_instance_demo(options, demo_target(options, *demo_options),
                                  demo_options->workers, demo_options->seconds);
@@ -276,6 +325,7 @@ void add_demo_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
       worker_options->client = operator_client_options(options);
       set_url_in_use(worker_options->client.url);
       worker_options->prefix = options.prefix;
+      worker_options->shards = options.shards;
       return run_demo_worker(*worker_options);
     });
   });

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "counters/shard_layout.hpp"
 #include "demo_report.hpp"
 #include "exit_codes.hpp"
 
@@ -30,21 +31,46 @@ void send(const std::string& lines) {
 
 }  // namespace
 
+std::vector<RedisKey> demo_keys(int shards) {
+  if (shards == 1) return {RedisKey("hits")};
+  std::vector<std::string> keys(static_cast<std::size_t>(shards));
+  std::size_t found = 0;
+  for (int i = 0; found < keys.size(); ++i) {
+    std::string key = "hits_" + std::to_string(i);
+    std::string& slot = keys[detail::shard_of_key(key, shards)];
+    if (slot.empty()) {
+      slot = std::move(key);
+      ++found;
+    }
+  }
+  return {keys.begin(), keys.end()};
+}
+
 int run_demo_worker(const DemoWorkerOptions& options) {
   auto client = Client::connect(options.client);
-  const CounterOptions counter_options(RedisKey(options.prefix), client);
+  CounterOptions counter_options(RedisKey(options.prefix), client);
+  counter_options.shards = options.shards;
   auto strict = StrictCounter::create(counter_options);
   auto lax = LaxCounter::create(counter_options);
-  const RedisKey key(demo_key);
-  lax->inc(key, 0);  // the first touch reads Redis; what follows is the warm path
+  const std::vector<RedisKey> keys = demo_keys(options.shards);
+  // The first touch reads Redis; what follows is the warm path.
+  for (const RedisKey& key : keys) lax->inc(key, 0);
+  // Each thread takes the keys in turn, without a division: a warm lax
+  // increment takes nanoseconds.
+  const auto next_key = [&keys](std::size_t& turn) -> const RedisKey& {
+    const RedisKey& key = keys[turn];
+    if (++turn == keys.size()) turn = 0;
+    return key;
+  };
 
   WorkerTally tally;
   std::atomic<std::uint64_t> strict_incs{0}, lax_incs{0};
   const auto deadline = Clock::now() + std::chrono::duration<double>(options.seconds);
   std::thread strict_thread([&] {
+    std::size_t turn = 0;
     while (Clock::now() < deadline) {
       const auto began = Clock::now();
-      strict->inc(key, 1);
+      strict->inc(next_key(turn), 1);
       tally.strict_latency.record(Clock::now() - began);
       strict_incs.fetch_add(1, std::memory_order_relaxed);
     }
@@ -54,11 +80,12 @@ int run_demo_worker(const DemoWorkerOptions& options) {
     // At the lowest priority it does not starve the strict callers and
     // Redis of CPU on a small machine.
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), lowest_priority);
+    std::size_t turn = 0;
     while (Clock::now() < deadline) {
       const auto began = Clock::now();
-      lax->inc(key, 1);
+      lax->inc(next_key(turn), 1);
       tally.lax_latency.record(Clock::now() - began);
-      for (std::uint64_t i = 1; i < lax_timing_interval; ++i) lax->inc(key, 1);
+      for (std::uint64_t i = 1; i < lax_timing_interval; ++i) lax->inc(next_key(turn), 1);
       lax_incs.fetch_add(lax_timing_interval, std::memory_order_relaxed);
     }
   });

@@ -50,6 +50,12 @@ RedisTarget::RedisTarget(PrivateTls)
   set_url_in_use(options_.url);
 }
 
+RedisTarget::RedisTarget(PrivateCluster cluster)
+    : cluster_(std::make_unique<LocalRedisCluster>(cluster.masters)) {
+  options_.url = cluster_->url();
+  set_url_in_use(options_.url);
+}
+
 std::optional<ClientOptions> RedisTarget::private_tls_options() const {
   if (server_ == nullptr || server_->tls_port() == 0) return std::nullopt;
   ClientOptions options;
@@ -59,6 +65,10 @@ std::optional<ClientOptions> RedisTarget::private_tls_options() const {
 }
 
 std::string RedisTarget::description() const {
+  if (cluster_ != nullptr) {
+    return "a private Redis Cluster of " + std::to_string(cluster_->masters().size()) +
+           " masters at " + options_.url;
+  }
   if (server_ == nullptr) return detail::redact_url(options_.url);
   return "a private redis-server at " + options_.url +
          (options_.url == server_->tls_url() ? " (TLS, verified against a CA made for this run)"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "global_options.hpp"
+#include "local_redis_cluster.hpp"
 #include "local_redis_server.hpp"
 
 namespace distkit::tools {
@@ -36,6 +37,13 @@ class RedisTarget {
   struct PrivateTls {};
   explicit RedisTarget(PrivateTls);
 
+  // A private Redis Cluster of `masters` masters (LocalRedisCluster);
+  // client_options() reach it over redis-cluster://.
+  struct PrivateCluster {
+    int masters = 3;
+  };
+  explicit RedisTarget(PrivateCluster cluster);
+
   const std::string& url() const noexcept { return options_.url; }
   // url() and the TLS options to reach it with.
   const ClientOptions& client_options() const noexcept { return options_; }
@@ -43,9 +51,12 @@ class RedisTarget {
   std::optional<ClientOptions> private_tls_options() const;
   // For messages: where it is, without credentials, and whether it is private.
   std::string description() const;
+  // The private cluster, or null.
+  const LocalRedisCluster* cluster() const noexcept { return cluster_.get(); }
 
  private:
   std::unique_ptr<LocalRedisServer> server_;
+  std::unique_ptr<LocalRedisCluster> cluster_;
   ClientOptions options_;
 };
 
