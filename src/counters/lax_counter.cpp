@@ -99,8 +99,8 @@ Error LaxCounter::Impl::closed_error() {
   return Error(Errc::closed, "the client of this LaxCounter was closed");
 }
 
-LaxCounter::Impl::Impl(const CounterOptions& options)
-    : layout_(options.prefix, "lax_counter", options.shards),
+LaxCounter::Impl::Impl(const CounterOptions& options, detail::ShardLayout layout)
+    : layout_(std::move(layout)),
       instance_(boost::uuids::to_string(boost::uuids::random_generator()())),
       name_(options.shards == 1 ? layout_.hash(0)
                                 : options.prefix.str() + ":lax_counter (" +
@@ -192,16 +192,16 @@ std::shared_ptr<LaxCounter> LaxCounter::create(CounterOptions options) {
   if (options.allowed_lag.count() <= 0) {
     throw Error(Errc::invalid_argument, "allowed_lag must be positive");
   }
-  const detail::ShardLayout layout(options.prefix, "lax_counter", options.shards);
+  detail::ShardLayout layout(options.prefix, "lax_counter", options.shards);
+  const std::string refusal =
+      "the LaxCounter prefix '" + options.prefix.str() +
+      "' puts a hash and its auxiliary keys in different Redis Cluster slots, because its '{' "
+      "and '}' change the hash tag; use a prefix without '{' and '}'";
   for (std::size_t shard = 0; shard < layout.count(); ++shard) {
     detail::ClientAccess::require_one_slot(
-        *options.client, {layout.hash(shard), detail::lax_set_aside_key(layout, shard)},
-        "the LaxCounter prefix '" + options.prefix.str() + "' puts its hash '" +
-            layout.hash(shard) + "' and its auxiliary keys '" + layout.auxiliary(shard, "...") +
-            "' in different Redis Cluster slots, because its '{' and '}' change the hash "
-            "tag; use a prefix without '{' and '}'");
+        *options.client, {layout.hash(shard), detail::lax_set_aside_key(layout, shard)}, refusal);
   }
-  auto impl = std::make_shared<Impl>(options);
+  auto impl = std::make_shared<Impl>(options, std::move(layout));
   return std::shared_ptr<LaxCounter>(new LaxCounter(std::move(options.client), std::move(impl)));
 }
 

@@ -34,7 +34,8 @@ class LaxCounter::Impl : public std::enable_shared_from_this<Impl> {
   static inline std::atomic<std::chrono::milliseconds> idle_before_reclaim{
       std::chrono::seconds(60)};
 
-  explicit Impl(const CounterOptions& options);
+  // `layout` is the counter's ShardLayout, already checked by create().
+  Impl(const CounterOptions& options, detail::ShardLayout layout);
 
   detail::LaxFlusher& flusher() noexcept { return *flusher_; }
   const boost::asio::any_io_executor& executor() const noexcept { return flusher_->executor(); }
