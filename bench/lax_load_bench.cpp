@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <distkit/distkit.hpp>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <random>
@@ -25,11 +26,14 @@ using Clock = std::chrono::steady_clock;
 constexpr int keys = 20000;
 constexpr int warm_batch = 5000;
 
-// Latencies of one kind of operation, in microseconds.
+// One kind of operation (called with the iteration number) and its
+// latencies, in microseconds.
 struct Timings {
-  explicit Timings(const char* operation) : name(operation) {}
+  Timings(const char* operation, std::function<void(std::int64_t)> call)
+      : name(operation), run(std::move(call)) {}
 
   const char* name;
+  std::function<void(std::int64_t)> run;
   std::vector<std::int64_t> micros;
   int failures = 0;
   std::string first_failure;
@@ -90,24 +94,18 @@ int main(int argc, char** argv) {
     increments = done;
   });
 
-  std::array<Timings, 3> timings{Timings("get"), Timings("set"), Timings("flush")};
   const distkit::RedisKey set_key("set_only");
   std::mt19937 random(42);
+  std::array<Timings, 3> timings{
+      Timings("get", [&](std::int64_t) { counter->get(names[random() % keys]); }),
+      Timings("set", [&](std::int64_t i) { counter->set(set_key, i); }),
+      Timings("flush", [&](std::int64_t) { counter->flush(); })};
   const auto began = Clock::now();
   for (std::int64_t i = 0; Clock::now() - began < run_for; ++i) {
-    Timings& timing = timings[static_cast<std::size_t>(i % 3)];
+    Timings& timing = timings[static_cast<std::size_t>(i) % timings.size()];
     const auto start = Clock::now();
     try {
-      switch (i % 3) {
-        case 0:
-          counter->get(names[random() % keys]);
-          break;
-        case 1:
-          counter->set(set_key, i);
-          break;
-        default:
-          counter->flush();
-      }
+      timing.run(i);
     } catch (const distkit::Error& error) {
       if (timing.failures++ == 0) timing.first_failure = error.what();
     }
