@@ -7,9 +7,9 @@
 namespace distkit::detail {
 namespace {
 
-// The parts joined by newlines. The StrictCounter's scripts carry only the
-// helpers they use, not the whole prelude: Redis runs every definition on
-// every call.
+// The parts joined by newlines. The StrictCounter's scripts and the lax
+// flush carry only the helpers they use, not the whole prelude: Redis runs
+// every definition on every call.
 Script composed(std::initializer_list<std::string_view> parts) {
   std::string text;
   for (const std::string_view part : parts) {
@@ -58,7 +58,7 @@ const Script& strict_del_script() {
 }
 
 const Script& lax_flush_script() {
-  static const Script script = with_prelude(lua::lax_flush);
+  static const Script script = composed({lua::lax_flush});
   return script;
 }
 

@@ -114,6 +114,28 @@ TEST_F(LaxErrorTest, ADeltaRedisCanNeverTakeIsSetAsideVisibly) {
   EXPECT_TRUE(log.contains("set aside"));
 }
 
+// A set-aside list of another type fails the flush before anything is
+// written (its RPUSH would come after the increments), so the retry, once
+// the list is usable, applies every delta exactly once.
+TEST_F(LaxErrorTest, ASetAsideListOfAnotherTypeFailsTheFlushBeforeAnyWrite) {
+  auto slow = lax_with_lag(*prefix, client, std::chrono::hours(1));
+  slow->inc(RedisKey("junk"), 0);
+  redis_cli(redis_url(), {"HSET", hash, "junk", "abc"});
+  const std::string aside = "{" + prefix->str() + ":lax_counter}:set_aside";
+  redis_cli(redis_url(), {"SET", aside, "not a list"});
+  slow->inc(RedisKey("fine"), 7);
+  slow->inc(RedisKey("junk"), 5);
+  EXPECT_DISTKIT_ERROR(slow->flush(), Errc::redis);
+  EXPECT_EQ(redis_value("fine"), "");
+  EXPECT_EQ(slow->stats().pending_total, 12);
+  redis_cli(redis_url(), {"DEL", aside});
+  EXPECT_TRUE(eventually([&] { slow->flush(); }, std::chrono::seconds(10)));
+  EXPECT_EQ(redis_value("fine"), "7");
+  EXPECT_EQ(redis_value("junk"), "abc");
+  EXPECT_EQ(redis_cli(redis_url(), {"LRANGE", aside, "0", "-1"}), "5 junk");
+  EXPECT_EQ(slow->stats().set_aside, 1u);
+}
+
 // Item 6: an override whose result would leave int64 changes nothing in
 // Redis; a plain set never fails on the value it overwrites.
 TEST_F(LaxErrorTest, AnOverrideThatWouldOverflowChangesNothing) {

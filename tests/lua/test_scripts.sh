@@ -28,6 +28,7 @@ cli() {
 # As src/counters/scripts.cpp composes them.
 source_of() {
   case $1 in
+    lax_flush) ;;
     lax_*) cat "$lua_dir/strict_int64.lua"; echo; cat "$lua_dir/strict_order.lua"; echo
       cat "$lua_dir/prelude.lua"; echo ;;
     strict_del) cat "$lua_dir/strict_int64.lua"; echo ;;
@@ -320,6 +321,36 @@ reply=$(run lax_flush 3 "$H" "$R" "$A" 1 oldest 60000 a 1)
 expect "WRONGTYPE under the hash" "(error) WRONGTYPE" "${reply:0:17}"
 expect "no record after an error" 0 "$(redis-cli -u "$REDIS_URL" EXISTS "$R")"
 redis-cli -u "$REDIS_URL" DEL "$H" >/dev/null
+# Exact at the ends of int64, far beyond 2^53: each sum would round as a
+# Lua number (2^63 - 2 + 1 has no double of its own).
+reset "$H" hi 9223372036854775806 lo -9223372036854775807 p 9007199254740993 q -9007199254740993
+redis-cli -u "$REDIS_URL" DEL "$R" "$A" >/dev/null
+check "applied" lax_flush 3 "$H" "$R" "$A" 1 oldest 60000 hi 1 lo -1 p 2 q -2 r 4611686018427387905
+expect_hash "$H" "exact beyond 2^53" \
+  "hi=$MAX lo=$MIN p=9007199254740995 q=-9007199254740995 r=4611686018427387905"
+# Leaving int64 either way, or a non-integer field (including integers
+# HINCRBY does not read as one), is set aside; the pairs between still
+# apply, the refused fields stay as they were.
+reset "$H" hi $MAX lo $MIN f 1.5 g ' 7' k 5
+check "applied 1 2 3 4" lax_flush 3 "$H" "$R" "$A" 2 oldest 60000 hi 1 lo -1 f 1 g 2 k $MIN
+expect_hash "$H" "after refusals" "f=1.5 g= 7 hi=$MAX k=-9223372036854775803 lo=$MIN"
+expect "set-aside list after refusals" "1 hi|-1 lo|1 f|2 g" \
+  "$(redis-cli -u "$REDIS_URL" --raw LRANGE "$A" 0 -1 | paste -sd'|' -)"
+expect "record after refusals" 2 "$(redis-cli -u "$REDIS_URL" GET "$R")"
+# Another type under the record or the set-aside list: an error before any
+# write (the list is written last, so its type is checked first).
+reset "$H" a 1
+redis-cli -u "$REDIS_URL" DEL "$A" >/dev/null
+redis-cli -u "$REDIS_URL" SET "$A" text >/dev/null
+reply=$(run lax_flush 3 "$H" "$R" "$A" 3 oldest 60000 x 1 a 1)
+expect "WRONGTYPE under the set-aside list" "(error) WRONGTYPE" "${reply:0:17}"
+redis-cli -u "$REDIS_URL" DEL "$A" "$R" >/dev/null
+redis-cli -u "$REDIS_URL" HSET "$R" n 1 >/dev/null
+reply=$(run lax_flush 3 "$H" "$R" "$A" 3 oldest 60000 a 1)
+expect "WRONGTYPE under the record" "(error) WRONGTYPE" "${reply:0:17}"
+expect_hash "$H" "a call that failed writes nothing" "a=1"
+expect "a failed call sets nothing aside" 0 "$(redis-cli -u "$REDIS_URL" EXISTS "$A")"
+redis-cli -u "$REDIS_URL" DEL "$H" "$R" >/dev/null
 
 # --- lax_override ---------------------------------------------------------
 big=123456789012345678901234567890

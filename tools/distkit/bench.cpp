@@ -22,6 +22,7 @@ namespace {
 
 struct BenchOptions {
   bool quick = false;
+  std::string only;
   std::string out_dir = "bench-results";
 };
 
@@ -57,7 +58,9 @@ int run_bench(const GlobalOptions& global, const BenchOptions& options) {
   const RedisTarget target(global, LocalListeners::plain_and_tls);
   // Like the TLS rows, the cluster row needs servers of the bench's own.
   std::unique_ptr<LocalRedisCluster> cluster;
-  if (configured_url(global.url).empty()) cluster = std::make_unique<LocalRedisCluster>();
+  if (configured_url(global.url).empty() && bench_step_selected(cluster_step_name, options.only)) {
+    cluster = std::make_unique<LocalRedisCluster>();
+  }
   std::cerr << "distkit bench" << (options.quick ? " --quick" : "") << " on "
             << target.description() << '\n';
   std::vector<BenchResult> results;
@@ -65,7 +68,7 @@ int run_bench(const GlobalOptions& global, const BenchOptions& options) {
     StatusLine status;
     results = run_bench_measurements(
         {target.url(), global.prefix + prefix_suffix, target.private_tls_options(), cluster.get()},
-        BenchSizes::for_run(options.quick),
+        BenchSizes::for_run(options.quick), options.only,
         [&status](int done, int total, const std::string& running) {
           status.show(progress_bar(done, total) + " " + running);
         });
@@ -112,6 +115,8 @@ void add_bench_command(CLI::App& app, const GlobalOptions& options, int& exit_co
       "bench",
       "Measure distkit against raw hiredis, redis-benchmark and an in-memory map, on one Redis");
   bench->add_flag("--quick", bench_options->quick, "smaller runs, under a minute");
+  bench->add_option("--only", bench_options->only,
+                    "run only the measurements whose name contains this text");
   bench->add_option("--out", bench_options->out_dir, "directory for bench.csv and throughput.png")
       ->capture_default_str();
   bench->footer(

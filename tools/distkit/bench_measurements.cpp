@@ -168,7 +168,7 @@ class BenchRun {
   BenchRun(const BenchRun&) = delete;
   BenchRun& operator=(const BenchRun&) = delete;
 
-  std::vector<BenchResult> run(const BenchProgress& progress) {
+  std::vector<BenchResult> run(std::string_view only, const BenchProgress& progress) {
     std::vector<std::pair<std::string, std::function<void()>>> steps;
     // Memory first: later steps leave freed heap behind that new keys would
     // reuse without growing the resident set.
@@ -190,12 +190,14 @@ class BenchRun {
                        [this] { measure_lax_flush(); });
     if (tls_) steps.emplace_back("TLS against plain TCP", [this] { measure_tls(); });
     if (cluster_ != nullptr) {
-      steps.emplace_back("one sharded counter over cluster masters", [this] {
+      steps.emplace_back(std::string(cluster_step_name), [this] {
         results_.push_back(
             measure_cluster_scaling({url_, *cluster_, prefix_}, sizes_.throughput_requests));
       });
     }
 
+    std::erase_if(steps,
+                  [only](const auto& step) { return !bench_step_selected(step.first, only); });
     const int total = static_cast<int>(steps.size());
     for (int done = 0; done < total; ++done) {
       progress(done, total, steps[static_cast<std::size_t>(done)].first);
@@ -578,9 +580,14 @@ BenchSizes BenchSizes::for_run(bool quick) {
           .memory_keys = 1'000'000};
 }
 
+bool bench_step_selected(std::string_view step, std::string_view only) {
+  return step.find(only) != std::string_view::npos;
+}
+
 std::vector<BenchResult> run_bench_measurements(const BenchTarget& target, const BenchSizes& sizes,
+                                                std::string_view only,
                                                 const BenchProgress& progress) {
-  return BenchRun(target, sizes).run(progress);
+  return BenchRun(target, sizes).run(only, progress);
 }
 
 }  // namespace distkit::tools

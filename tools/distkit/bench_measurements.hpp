@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench_result.hpp"
@@ -43,7 +44,17 @@ struct BenchTarget {
 // the end.
 using BenchProgress = std::function<void(int done, int total, const std::string& running)>;
 
+// The name of the cluster step, so that a caller can tell before starting a
+// cluster whether `only` selects it.
+inline constexpr std::string_view cluster_step_name = "one sharded counter over cluster masters";
+
+// Whether the step called `step` runs under the filter `only` (empty: every
+// step; else the steps whose name contains it).
+bool bench_step_selected(std::string_view step, std::string_view only);
+
+// Runs the steps `only` selects (bench_step_selected).
 std::vector<BenchResult> run_bench_measurements(const BenchTarget& target, const BenchSizes& sizes,
+                                                std::string_view only,
                                                 const BenchProgress& progress);
 
 }  // namespace distkit::tools
