@@ -15,7 +15,8 @@ struct StrictAccess;
 // script invocation: atomic as a whole and immediately visible everywhere.
 //
 // Layout (C = `<prefix>:instance_aware_counter`, shared with the Rust
-// distkit so that C++ and Rust processes count together):
+// distkit's strict counter so that C++ and Rust processes count together;
+// a LaxInstanceAwareCounter keeps the same keys under a C of its own):
 //   C:epoch        hash   key -> number of global writes (set/del) of the key
 //   C:instances    zset   instance id -> last heartbeat, ms (Redis TIME)
 //   C:cumulative   hash   key -> cumulative
