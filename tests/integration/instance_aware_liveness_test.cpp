@@ -128,6 +128,47 @@ TEST_F(InstanceAwareTest, RemovalOfABigDeadInstanceIsBoundedPerCall) {
   for (int i = 0; i < 2500; i += 97) {
     EXPECT_EQ(cli({"HGET", base + ":cumulative", "k" + std::to_string(i)}), "10");
   }
+  EXPECT_EQ(cli({"EXISTS", base + ":slice_epoch:" + dead}), "0")
+      << "the mark of the removal under way went with the instance";
+}
+
+// `count` slices of 1, on keys k0, k1, ...
+std::vector<KeyCount> ones(int count) {
+  std::vector<KeyCount> slices;
+  for (int i = 0; i < count; ++i) slices.push_back({RedisKey("k" + std::to_string(i)), 1});
+  return slices;
+}
+
+// The sum of every cumulative of the layout `base`, by Redis.
+std::string total_of(const std::string& base) {
+  return redis_cli(redis_url(), {"EVAL",
+                                 "local s = 0 for _, v in ipairs(redis.call('HVALS', KEYS[1])) "
+                                 "do s = s + tonumber(v) end return s",
+                                 "1", base + ":cumulative"});
+}
+
+// Declared dead with 2,500 slices (its heartbeat set far back, as a long
+// pause leaves it), the instance resumes after a survivor removed 1,000 of
+// them: it removes the other 1,500 itself before it registers again, so it
+// comes back with empty slices as an instance removed in one call does,
+// instead of keeping the slices not removed yet.
+TEST_F(InstanceAwareTest, InstanceResumingDuringAStepwiseRemovalComesBackEmpty) {
+  a->inc_all(ones(2500));
+  b->inc(RedisKey("k0"), 10);
+  const std::string id = a->instance_id();
+  cli({"ZADD", base + ":instances", "1", id});
+  b->get(key);  // removes 1,000 of a's slices, marks the removal under way
+  EXPECT_EQ(cli({"HLEN", count_key(*a)}), "1500");
+  EXPECT_EQ(cli({"HGET", base + ":slice_epoch:" + id, ":removing"}), "1");
+
+  EXPECT_EQ(a->inc(RedisKey("k0"), 1), (InstanceCount{11, 1}))
+      << "a's old slice of k0 was removed, whichever step took it";
+  EXPECT_EQ(cli({"HLEN", count_key(*a)}), "1") << "only the slice written since";
+  EXPECT_EQ(total_of(base), "11");
+  EXPECT_NE(cli({"ZSCORE", base + ":instances", id}), "") << "registered again";
+  EXPECT_EQ(cli({"HEXISTS", base + ":slice_epoch:" + id, ":removing"}), "0");
+  EXPECT_EQ(b->get(RedisKey("k0")), (InstanceCount{11, 10}));
+  EXPECT_EQ(b->get(RedisKey("k1")), (InstanceCount{0, 0}));
 }
 
 // A C++ instance that dies holding a slice staled by another process's
@@ -236,6 +277,27 @@ TEST_F(LaxInstanceAwareTest, LaxInstanceDeclaredDeadWhilePausedCountsItsBufferOn
   EXPECT_EQ(cli({"HGET", count_key(*survivor), "conns"}), "2");
   EXPECT_EQ(cli({"HGET", base + ":count:" + id, "conns"}), "3");
   EXPECT_NE(cli({"ZSCORE", base + ":instances", id}), "");
+}
+
+// The lax variant resuming during a stepwise removal: its flush removes the
+// rest of its old slices first (failing, and retried, while some remain),
+// then applies into empty slices.
+TEST_F(LaxInstanceAwareTest, LaxInstanceResumingDuringAStepwiseRemovalFlushesIntoEmptySlices) {
+  auto lax = make_lax();
+  lax->inc_all(ones(2500));
+  lax->flush();
+  EXPECT_EQ(peer->set_on_instance(RedisKey("k0"), 10), (InstanceCount{11, 10}));
+  const std::string id = lax->instance_id();
+  cli({"ZADD", base + ":instances", "1", id});
+  peer->set_on_instance(RedisKey("k1"), 0);  // removes 1,000 of the lax slices
+  EXPECT_EQ(cli({"HLEN", count_key(*lax)}), "1500");
+
+  lax->inc(RedisKey("k0"), 1);  // warm: buffered
+  EXPECT_TRUE(eventually([&] { lax->flush(); }, milliseconds(10000)));
+  EXPECT_EQ(cli({"HGETALL", count_key(*lax)}), "k0\n1") << "only the delta flushed since";
+  EXPECT_EQ(total_of(base), "11");
+  EXPECT_NE(cli({"ZSCORE", base + ":instances", id}), "") << "registered again";
+  EXPECT_EQ(make_lax(milliseconds(1))->get(RedisKey("k0")), (InstanceCount{11, 0}));
 }
 
 // A process counting lax, killed with SIGKILL: after the threshold the

@@ -85,6 +85,7 @@ TEST(InstanceProtocol, DecodesRetries) {
   Verdict instances = parse_reply(inc_call(), layout, array({"INSTANCES"}));
   EXPECT_EQ(instances.kind, Verdict::Kind::instances);
   EXPECT_TRUE(instances.ids.empty());
+  EXPECT_EQ(parse_reply(inc_call(), layout, array({"REMOVING"})).kind, Verdict::Kind::removing);
 }
 
 TEST(InstanceProtocol, MapsScriptErrors) {

@@ -38,7 +38,7 @@ std::int64_t value_at(const Reply& element, const Layout& layout, const RedisKey
   return field_value(element, layout.cumulative, key);
 }
 
-// {'DEAD'|'INSTANCES', id...}, or nullopt-like kind done for anything else.
+// {'DEAD'|'INSTANCES', id...} or {'REMOVING'}; false for anything else.
 bool retry_verdict(const Reply& reply, Verdict& verdict) {
   if (reply.kind != Reply::Kind::array || reply.elements.empty()) return false;
   const std::string& head = reply.elements.front().text;
@@ -46,6 +46,8 @@ bool retry_verdict(const Reply& reply, Verdict& verdict) {
     verdict.kind = Verdict::Kind::dead;
   } else if (head == "INSTANCES") {
     verdict.kind = Verdict::Kind::instances;
+  } else if (head == "REMOVING") {
+    verdict.kind = Verdict::Kind::removing;
   } else {
     return false;
   }

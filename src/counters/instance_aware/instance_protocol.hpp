@@ -87,9 +87,12 @@ struct Attempt {
 };
 
 // A decoded reply: the results, or the instances to declare in a new
-// attempt (nothing was changed but the heartbeat).
+// attempt (nothing was changed but the heartbeat), or `removing`: this
+// instance had been declared dead and the call removed up to 1,000 of its
+// remaining slices instead (call again; see finish_own_removal in
+// instance_common.lua).
 struct Verdict {
-  enum class Kind { done, dead, instances };
+  enum class Kind { done, dead, instances, removing };
   Kind kind = Kind::done;
   std::vector<std::string> ids;
   std::vector<InstanceUpdateResult> results;  // one per entry when done

@@ -195,6 +195,10 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
         running->attempt.dead.clear();
         break;
       }
+      case ia::Verdict::Kind::removing:
+        // Each such attempt removed up to 1,000 of this instance's own
+        // slices: it progresses, so it does not count against max_attempts.
+        return attempt(std::move(running));
     }
     if (++running->attempts >= max_attempts) {
       return running->done(
