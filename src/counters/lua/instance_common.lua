@@ -1,13 +1,15 @@
 -- Shared by the instance-aware counter scripts; sent after the prelude and
 -- before each script's body.
 --
--- KEYS[1..6] of every instance script, C = <prefix>:instance_aware_counter:
+-- KEYS[1..6] of every instance script, C = <prefix>:instance_aware_counter
+-- (strict) or <prefix>:lax_instance_aware_counter (lax; same keys):
 --   C:epoch (hash key -> epoch), C:instances (zset id -> last heartbeat ms),
 --   C:cumulative (hash key -> total), C:keys (set of keys with a total),
 --   C:count:<this instance> (hash key -> this instance's slice),
 --   C:slice_epoch:<this instance> (hash key -> the epoch of the key under
 --     which this instance's slice was written; absent means '0'; the field
---     '' marks an instance that keeps this record, see below).
+--     '' marks an instance that keeps this record, see below; the field
+--     ':removing' a removal under way, see finish_own_removal).
 -- Further KEYS are other instances' count (and slice_epoch) hashes, named in
 -- ARGV as ids, so that every key a script touches is declared.
 --
