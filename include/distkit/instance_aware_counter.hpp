@@ -43,7 +43,9 @@ struct InstanceAwareCounterOptions {
   InstanceAwareCounterOptions(RedisKey counter_prefix, std::shared_ptr<Client> shared_client)
       : prefix(std::move(counter_prefix)), client(std::move(shared_client)) {}
 
-  // Names the counter's Redis keys: `<prefix>:instance_aware_counter:*`. On
+  // Names the counter's Redis keys: `<prefix>:instance_aware_counter:*` for
+  // a StrictInstanceAwareCounter, `<prefix>:lax_instance_aware_counter:*` for
+  // a LaxInstanceAwareCounter (two counters, as in the Rust distkit). On
   // Redis Cluster every one of them must share a slot, so the prefix needs
   // a hash tag such as `{app}`.
   RedisKey prefix;

@@ -17,12 +17,11 @@ namespace distkit {
 // and return at once once a key is warm (its pair read from Redis): no
 // network. A background flusher sends the pending deltas to this instance's
 // slices and the cumulatives every allowed_lag, in chunks applied exactly
-// once (a numbered chunk per instance, recorded in Redis in
-// `<prefix>:instance_aware_counter:flushed:<id>`, which expires an hour
-// after the last flush), so a retried chunk never counts twice. A delta
-// Redis can never take (a field holding a non-integer, a sum leaving int64)
-// is logged and set aside in `<prefix>:instance_aware_counter:set_aside`
-// ("<delta> <key>" entries) instead of blocking the others.
+// once (a numbered chunk per instance, recorded in Redis in `C:flushed:<id>`
+// (C: see Layout below), which expires an hour after the last flush), so a retried chunk never
+// counts twice. A delta Redis can never take (a field holding a
+// non-integer, a sum leaving int64) is logged and set aside in
+// `C:set_aside` ("<delta> <key>" entries) instead of blocking the others.
 //
 // get/get_all return the last pair read from Redis plus the pending delta,
 // refreshed when older than allowed_lag. inc_if compares that estimate of
@@ -31,14 +30,22 @@ namespace distkit {
 //
 // Global writes (set, del, clear, set_if, set_all(_if)) and on-instance
 // writes (set_on_instance(_if), del_on_instance, set_all_on_instance(_if),
-// clear_on_instance) first flush what is pending, then run at once as
-// StrictInstanceAwareCounter's calls; increments made while they run are
-// flushed after them.
+// clear_on_instance) first flush what is pending, then run at once as the
+// calls of a StrictInstanceAwareCounter on this counter's layout; increments
+// made while they run are flushed after them.
 //
-// The layout is StrictInstanceAwareCounter's (shared with the Rust
-// distkit's strict and lax instance-aware counters): a lax and a strict
-// instance on one prefix count together. Heartbeats are the strict
-// counter's. The destructor drains the buffer within 2 x the client's
+// Layout: StrictInstanceAwareCounter's keys and meanings (epoch, instances,
+// cumulative, keys, count:<id>, slice_epoch:<id>), under
+// C = `<prefix>:lax_instance_aware_counter` instead of
+// `<prefix>:instance_aware_counter`, plus the lax-only `C:flushed:<id>` and
+// `C:set_aside` above. That is the Rust distkit's choice: its lax counter
+// runs on a strict one created with the key type
+// `lax_instance_aware_counter`, so that it does not collide with a strict
+// counter of the same prefix. So a C++ lax instance counts together with
+// other lax instances, C++ or Rust, and a strict and a lax counter on one
+// prefix are two counters that never see each other's slices. Heartbeats,
+// immediate calls and the removal of dead instances are those of a strict
+// counter on C. The destructor drains the buffer within 2 x the client's
 // command timeout, as LaxCounter's.
 class LaxInstanceAwareCounter final : public InstanceAwareCounter {
  public:

@@ -15,7 +15,8 @@ struct StrictAccess;
 // script invocation: atomic as a whole and immediately visible everywhere.
 //
 // Layout (C = `<prefix>:instance_aware_counter`, shared with the Rust
-// distkit so that C++ and Rust processes count together):
+// distkit's strict counter so that C++ and Rust processes count together;
+// a LaxInstanceAwareCounter keeps the same keys under a C of its own):
 //   C:epoch        hash   key -> number of global writes (set/del) of the key
 //   C:instances    zset   instance id -> last heartbeat, ms (Redis TIME)
 //   C:cumulative   hash   key -> cumulative
@@ -38,7 +39,10 @@ struct StrictAccess;
 // script touches is declared to Redis; a global write names the count
 // hashes of all instances (learnt from Redis and re-checked by the script).
 // Removing a dead instance takes at most 1,000 of its slices per call;
-// larger ones finish over the next calls and heartbeats.
+// larger ones finish over the next calls and heartbeats. An instance that
+// resumes while its removal is under way removes its remaining slices
+// itself, 1,000 per script call, before it registers again: like any
+// instance declared dead, it comes back with empty slices.
 //
 // Thread-safe. The heartbeat runs on the client's executor until the
 // counter is destroyed.

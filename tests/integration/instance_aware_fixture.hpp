@@ -14,21 +14,18 @@
 
 namespace distkit::test {
 
-class InstanceAwareTest : public testing::Test {
+// The key kinds of the two layouts, as the Rust distkit names them.
+inline constexpr const char* strict_kind = "instance_aware_counter";
+inline constexpr const char* lax_kind = "lax_instance_aware_counter";
+
+// A unique prefix on the test Redis, counters of either kind on it, and the
+// names of one layout's keys (`base` = `<prefix>:<kind>`).
+class InstanceAwareKeys : public testing::Test {
  protected:
-  void SetUp() override {
+  void open(const std::string& kind) {
     client = Client::connect(redis_url());
     prefix = std::make_unique<RedisKey>(unique_prefix());
-    base = prefix->str() + ":instance_aware_counter";
-    a = make();
-    b = make();
-  }
-  void TearDown() override {
-    try {
-      if (a) a->clear();
-    } catch (const Error&) {
-      // Tests that break a key on purpose clean up themselves.
-    }
+    base = prefix->str() + ":" + kind;
   }
 
   std::shared_ptr<StrictInstanceAwareCounter> make(
@@ -36,6 +33,16 @@ class InstanceAwareTest : public testing::Test {
     InstanceAwareCounterOptions options(*prefix, client);
     options.dead_instance_threshold = threshold;
     return StrictInstanceAwareCounter::create(options);
+  }
+  // allowed_lag of an hour by default: only flush(), overrides and the
+  // destructor flush.
+  std::shared_ptr<LaxInstanceAwareCounter> make_lax(
+      std::chrono::milliseconds allowed_lag = std::chrono::hours(1),
+      std::chrono::milliseconds threshold = std::chrono::milliseconds(30000)) {
+    InstanceAwareCounterOptions options(*prefix, client);
+    options.allowed_lag = allowed_lag;
+    options.dead_instance_threshold = threshold;
+    return LaxInstanceAwareCounter::create(options);
   }
 
   // redis-cli on the test Redis: an independent view.
@@ -63,9 +70,49 @@ class InstanceAwareTest : public testing::Test {
   std::shared_ptr<Client> client;
   std::unique_ptr<RedisKey> prefix;
   std::string base;
+  const RedisKey key{"conns"};
+};
+
+// Two strict instances on the strict layout.
+class InstanceAwareTest : public InstanceAwareKeys {
+ protected:
+  void SetUp() override {
+    open(strict_kind);
+    a = make();
+    b = make();
+  }
+  void TearDown() override {
+    try {
+      if (a) a->clear();
+    } catch (const Error&) {
+      // Tests that break a key on purpose clean up themselves.
+    }
+  }
+
   std::shared_ptr<StrictInstanceAwareCounter> a;
   std::shared_ptr<StrictInstanceAwareCounter> b;
-  const RedisKey key{"conns"};
+};
+
+// A lax instance, `peer`, on the lax layout: the other instances of a lax
+// test are lax too (a strict counter on the same prefix is another counter).
+class LaxInstanceAwareTest : public InstanceAwareKeys {
+ protected:
+  void SetUp() override {
+    open(lax_kind);
+    peer = make_lax();
+  }
+  void TearDown() override {
+    try {
+      if (peer) peer->clear();
+    } catch (const Error&) {
+      // Tests that break a key on purpose clean up themselves.
+    }
+  }
+  std::string record_key(const InstanceAwareCounter& counter) {
+    return base + ":flushed:" + counter.instance_id();
+  }
+
+  std::shared_ptr<LaxInstanceAwareCounter> peer;
 };
 
 }  // namespace distkit::test

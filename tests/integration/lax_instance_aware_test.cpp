@@ -1,13 +1,15 @@
-// LaxInstanceAwareCounter against a real Redis: sums with strict
-// instances, buffered increments without Redis, exactly-once flushes under
-// stalls, drain on destruction, exact totals under nonstop increments from
-// threads and processes, global and on-instance writes over pending deltas,
-// conditionals, exactness, set-aside deltas and the Redis layout.
+// LaxInstanceAwareCounter against a real Redis: sums with other lax
+// instances (and none with strict ones), buffered increments without Redis, exactly-once flushes
+// under stalls, drain on destruction, exact totals under nonstop increments from threads and
+// processes, global and on-instance writes over pending deltas, conditionals, exactness, set-aside
+// deltas and the Redis layout.
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/use_future.hpp>
 #include <functional>
 #include <future>
 #include <limits>
+#include <sstream>
 #include <thread>
 
 #include "instance_aware_fixture.hpp"
@@ -20,27 +22,15 @@ using std::chrono::milliseconds;
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
-class LaxInstanceAwareTest : public InstanceAwareTest {
- protected:
-  // allowed_lag of an hour: only flush(), overrides and the destructor flush.
-  std::shared_ptr<LaxInstanceAwareCounter> make_lax(
-      milliseconds allowed_lag = std::chrono::hours(1)) {
-    InstanceAwareCounterOptions options(*prefix, client);
-    options.allowed_lag = allowed_lag;
-    return LaxInstanceAwareCounter::create(options);
-  }
-  std::string record_key(const InstanceAwareCounter& counter) {
-    return base + ":flushed:" + counter.instance_id();
-  }
-};
-
-TEST_F(LaxInstanceAwareTest, SumsWithStrictInstances) {
+TEST_F(LaxInstanceAwareTest, SumsWithOtherLaxInstances) {
   auto lax = make_lax();
   EXPECT_EQ(lax->inc(key, 5), (InstanceCount{0 + 5, 5}));
-  EXPECT_EQ(a->inc(key, 3), (InstanceCount{3, 3})) << "the lax delta is not flushed yet";
+  EXPECT_EQ(peer->inc(key, 3), (InstanceCount{3, 3})) << "the other delta is not flushed yet";
   lax->flush();
-  EXPECT_EQ(a->get(key), (InstanceCount{8, 3}));
+  peer->flush();
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "8");
   EXPECT_EQ(cli({"HGET", count_key(*lax), "conns"}), "5");
+  EXPECT_EQ(cli({"HGET", count_key(*peer), "conns"}), "3");
   // A lag of an hour: get answers from the last read plus the pending delta.
   EXPECT_EQ(lax->dec(key, 1), (InstanceCount{4, 4}));
   EXPECT_EQ(lax->get(key), (InstanceCount{4, 4}));
@@ -53,6 +43,64 @@ TEST_F(LaxInstanceAwareTest, SumsWithStrictInstances) {
       },
       milliseconds(5000)))
       << "a stale pair is read again after allowed_lag";
+}
+
+// As in the Rust distkit, a strict and a lax instance-aware counter on one
+// prefix are two counters: neither sees the other's slices, instances,
+// global writes or clear.
+TEST_F(LaxInstanceAwareTest, StrictAndLaxCountersOnOnePrefixDoNotSeeEachOther) {
+  auto strict = make();
+  auto lax = make_lax();
+  EXPECT_EQ(strict->inc(key, 3), (InstanceCount{3, 3}));
+  EXPECT_EQ(lax->inc(key, 5), (InstanceCount{5, 5}));
+  lax->flush();
+  EXPECT_EQ(strict->get(key), (InstanceCount{3, 3}));
+  EXPECT_EQ(make_lax(milliseconds(1))->get(key), (InstanceCount{5, 0}));
+  const std::string strict_base = prefix->str() + ":" + strict_kind;
+  EXPECT_EQ(cli({"HGET", strict_base + ":cumulative", "conns"}), "3");
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "5");
+  EXPECT_EQ(cli({"ZSCORE", strict_base + ":instances", lax->instance_id()}), "");
+  EXPECT_EQ(cli({"ZSCORE", base + ":instances", strict->instance_id()}), "");
+
+  EXPECT_EQ(strict->set(key, 100), (InstanceCount{100, 100}));
+  EXPECT_EQ(cli({"HGET", count_key(*lax), "conns"}), "5") << "the strict set left the lax slice";
+  EXPECT_EQ(cli({"HGET", base + ":epoch", "conns"}), "");
+  EXPECT_EQ(lax->del(key), (InstanceCount{5, 5}));
+  EXPECT_EQ(strict->get(key), (InstanceCount{100, 100}));
+
+  lax->inc(RedisKey("other"), 1);
+  lax->flush();
+  strict->clear();
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "other"}), "1") << "the strict clear left it";
+  lax->clear();
+  EXPECT_EQ(strict->inc(key, 1), (InstanceCount{1, 1})) << "the lax clear left the strict counter";
+  strict->clear();
+}
+
+// A Rust process's lax counter (its strict backend on the lax layout,
+// reproduced by raw commands): its slice counts in the C++ lax cumulative,
+// and once past the threshold a C++ lax instance removes it.
+TEST_F(LaxInstanceAwareTest, RustLaxInstancesSliceCountsAndIsRemovedWhenDead) {
+  const std::string rust = "22222222-2222-4222-8222-222222222222";
+  const std::string time = cli({"TIME"});
+  const std::string now_ms = time.substr(0, time.find('\n')) + "000";
+  cli({"ZADD", base + ":instances", now_ms, rust});
+  cli({"HSET", base + ":count:" + rust, "conns", "7"});
+  cli({"HSET", base + ":cumulative", "conns", "7"});
+  cli({"SADD", base + ":keys", "conns"});
+  auto lax = make_lax(milliseconds(1), milliseconds(5000));
+  EXPECT_EQ(lax->inc(key, 2), (InstanceCount{9, 2}));
+  lax->flush();
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "9");
+  cli({"ZADD", base + ":instances", "1", rust});  // its last heartbeat long ago
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return lax->get(key) == InstanceCount{2, 2};
+      },
+      milliseconds(10000)))
+      << "the Rust instance's slice was not removed";
+  EXPECT_EQ(cli({"EXISTS", base + ":count:" + rust}), "0");
+  EXPECT_EQ(cli({"ZSCORE", base + ":instances", rust}), "");
 }
 
 // On a private Redis, so that only this counter's scripts are counted (its
@@ -74,8 +122,9 @@ TEST(LaxInstanceAwareAlone, WarmIncrementsSendNothing) {
   EXPECT_EQ(evalsha_calls(), before) << "a warm increment went to Redis";
   EXPECT_EQ(lax->get(key), (InstanceCount{10001, 10001}));
   lax->flush();
-  EXPECT_EQ(redis_cli(server.url(), {"HGET", "warm:instance_aware_counter:cumulative", "conns"}),
-            "10001");
+  EXPECT_EQ(
+      redis_cli(server.url(), {"HGET", "warm:lax_instance_aware_counter:cumulative", "conns"}),
+      "10001");
 }
 
 TEST_F(LaxInstanceAwareTest, RedisLayoutKeyByKey) {
@@ -98,9 +147,29 @@ TEST_F(LaxInstanceAwareTest, RedisLayoutKeyByKey) {
   EXPECT_GT(ttl, 3500 * 1000);
   EXPECT_LE(ttl, 3600 * 1000);
   EXPECT_EQ(cli({"EXISTS", base + ":set_aside"}), "0");
+  EXPECT_EQ(cli({"HGET", base + ":slice_epoch:" + lax->instance_id(), ""}), "1")
+      << "the heartbeat marks the instance's slice epochs";
   lax->inc(key, 1);
   lax->flush();
   EXPECT_EQ(cli({"GET", record_key(*lax)}), "2");
+  // Every key of the counter is under <prefix>:lax_instance_aware_counter,
+  // as the Rust distkit's lax counter keeps its own: nothing under the
+  // strict counter's <prefix>:instance_aware_counter.
+  const std::string lax_id = lax->instance_id(), peer_id = peer->instance_id();
+  std::vector<std::string> expected{base + ":count:" + lax_id,
+                                    base + ":cumulative",
+                                    base + ":flushed:" + lax_id,
+                                    base + ":instances",
+                                    base + ":keys",
+                                    base + ":slice_epoch:" + lax_id,
+                                    base + ":slice_epoch:" + peer_id};
+  std::vector<std::string> listed;
+  std::istringstream names(cli({"KEYS", prefix->str() + ":*"}));
+  for (std::string name; std::getline(names, name);) listed.push_back(name);
+  std::sort(expected.begin(), expected.end());
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, expected);
+  EXPECT_EQ(cli({"ZCARD", base + ":instances"}), "2") << "the lax instance and the peer";
 }
 
 TEST_F(LaxInstanceAwareTest, ExactBeyondTwoToThe53AndOverflowBuffersNothing) {
@@ -117,7 +186,8 @@ TEST_F(LaxInstanceAwareTest, ExactBeyondTwoToThe53AndOverflowBuffersNothing) {
     EXPECT_EQ(e.code(), Errc::overflow);
   }
   // The cumulative counts another instance's slice too.
-  a->inc(RedisKey("two"), kMax);
+  peer->inc(RedisKey("two"), kMax);
+  peer->flush();
   try {
     lax->inc(RedisKey("two"), 1);
     FAIL() << "no overflow of the cumulative";
@@ -149,25 +219,27 @@ TEST_F(LaxInstanceAwareTest, DeltaRedisCanNeverTakeIsSetAside) {
 TEST_F(LaxInstanceAwareTest, GlobalWritesOverridePendingDeltas) {
   auto lax = make_lax();
   lax->inc(key, 5);  // pending
-  b->inc(key, 2);
+  peer->inc(key, 2);
+  peer->flush();
   EXPECT_EQ(lax->set(key, 100), (InstanceCount{100, 100}));
   lax->flush();
   EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "100") << "the +5 was not re-added";
-  EXPECT_EQ(cli({"HEXISTS", count_key(*b), "conns"}), "0");
+  EXPECT_EQ(cli({"HEXISTS", count_key(*peer), "conns"}), "0");
   EXPECT_EQ(lax->inc(key, 1), (InstanceCount{101, 101}));
   EXPECT_EQ(lax->del(key), (InstanceCount{101, 101})) << "del returns what it had";
   lax->flush();
   EXPECT_EQ(cli({"HEXISTS", base + ":cumulative", "conns"}), "0");
   EXPECT_EQ(lax->get(key), (InstanceCount{0, 0}));
 
-  // A strict instance's global write resets the lax slice in Redis; later
-  // lax deltas add to what it left.
+  // Another instance's global write resets this slice in Redis; later
+  // deltas add to what it left.
   lax->inc(key, 7);
   lax->flush();
-  EXPECT_EQ(a->set(key, 10), (InstanceCount{10, 10}));
+  EXPECT_EQ(peer->set(key, 10), (InstanceCount{10, 10}));
   lax->inc(key, 2);
   lax->flush();
-  EXPECT_EQ(a->get(key), (InstanceCount{12, 10}));
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "12");
+  EXPECT_EQ(cli({"HGET", count_key(*peer), "conns"}), "10");
   EXPECT_EQ(cli({"HGET", count_key(*lax), "conns"}), "2");
 
   lax->inc(key, 3);
@@ -185,7 +257,8 @@ TEST_F(LaxInstanceAwareTest, GlobalWritesOverridePendingDeltas) {
 
 TEST_F(LaxInstanceAwareTest, OnInstanceWrites) {
   auto lax = make_lax();
-  a->inc(key, 3);
+  peer->inc(key, 3);
+  peer->flush();
   lax->inc(key, 5);
   EXPECT_EQ(lax->set_on_instance(key, 1), (InstanceCount{4, 1}));
   EXPECT_EQ(lax->get(key), (InstanceCount{4, 1}));
@@ -197,7 +270,8 @@ TEST_F(LaxInstanceAwareTest, OnInstanceWrites) {
   lax->clear_on_instance();
   EXPECT_EQ(lax->get(key), (InstanceCount{3, 0}));
   lax->flush();
-  EXPECT_EQ(a->get(key), (InstanceCount{3, 3}));
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "3");
+  EXPECT_EQ(cli({"HGET", count_key(*peer), "conns"}), "3");
   EXPECT_EQ(cli({"EXISTS", count_key(*lax)}), "0");
 
   const KeyCount updates[] = {{key, 6}, {RedisKey("other"), 2}, {key, 7}};
@@ -208,7 +282,8 @@ TEST_F(LaxInstanceAwareTest, OnInstanceWrites) {
 
 TEST_F(LaxInstanceAwareTest, ConditionalsCompareCumulativeOrSlice) {
   auto lax = make_lax();
-  a->inc(key, 10);
+  peer->inc(key, 10);
+  peer->flush();
   EXPECT_EQ(lax->get(key), (InstanceCount{10, 0}));
   auto refused = lax->inc_if(key, CounterComparator::lt(5), 1);
   EXPECT_FALSE(refused.applied);
@@ -222,7 +297,8 @@ TEST_F(LaxInstanceAwareTest, ConditionalsCompareCumulativeOrSlice) {
   EXPECT_TRUE(set.applied);
   EXPECT_EQ(set.value, (InstanceCount{0, 0}));
   lax->inc(key, 2);
-  a->inc(key, 5);
+  peer->inc(key, 5);
+  peer->flush();
   auto on_slice = lax->set_on_instance_if(key, CounterComparator::eq(2), 9);
   EXPECT_TRUE(on_slice.applied) << "compared with the slice (2), not the cumulative (7)";
   EXPECT_EQ(on_slice.value, (InstanceCount{14, 9}));
@@ -249,7 +325,8 @@ TEST_F(LaxInstanceAwareTest, ImmediateCallErrorsCarryTheirMessages) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   };
-  a->inc(key, kMax);
+  peer->inc(key, kMax);
+  peer->flush();
   expect_error([&] { lax->set_on_instance(key, 1); }, Errc::overflow, "'conns'");
   const KeyCount batch[] = {{RedisKey("fine"), 1}, {key, 1}};
   expect_error([&] { lax->set_all_on_instance(batch); }, Errc::overflow, "'conns'");
@@ -295,7 +372,6 @@ TEST_F(LaxInstanceAwareTest, AnotherProcesssGlobalWriteStalesTheLaxSlice) {
   lax->flush();
   EXPECT_EQ(cli({"HGET", count_key(*lax), "conns"}), "2");
   EXPECT_EQ(cli({"HGET", base + ":cumulative", "conns"}), "12");
-  EXPECT_EQ(a->get(key), (InstanceCount{12, 0}));
   auto fresh = make_lax(milliseconds(1));
   EXPECT_EQ(fresh->get(key), (InstanceCount{12, 0}));
 }
@@ -336,7 +412,7 @@ TEST_F(LaxInstanceAwareTest, DestructionDrainsTheBuffer) {
   EXPECT_EQ(sum, 5000);
 }
 
-TEST_F(LaxInstanceAwareTest, NonstopIncrementsFromThreadsAndAStrictInstanceCountExactly) {
+TEST_F(LaxInstanceAwareTest, NonstopIncrementsFromThreadsAndAnotherInstanceCountExactly) {
   auto lax = make_lax(milliseconds(2));
   constexpr int threads = 4, per_thread = 50000, keys = 8;
   std::vector<RedisKey> names;
@@ -350,14 +426,14 @@ TEST_F(LaxInstanceAwareTest, NonstopIncrementsFromThreadsAndAStrictInstanceCount
   std::thread reader([&] {
     for (int i = 0; i < 200; ++i) lax->get(names[i % keys]);
   });
-  for (int i = 0; i < 1000; ++i) a->inc(names[i % keys], 1);
+  for (int i = 0; i < 1000; ++i) peer->inc(names[i % keys], 1);
   for (auto& worker : workers) worker.join();
   reader.join();
   lax->flush();
+  peer->flush();
   std::int64_t cumulative = 0, slices = 0;
   for (int i = 0; i < keys; ++i) {
-    const InstanceCount pair = a->get(names[i]);
-    cumulative += pair.cumulative;
+    cumulative += std::stoll(cli({"HGET", base + ":cumulative", names[i].str()}));
     slices += std::stoll(cli({"HGET", count_key(*lax), names[i].str()}));
   }
   EXPECT_EQ(slices, std::int64_t{threads} * per_thread);
@@ -382,8 +458,8 @@ TEST_F(LaxInstanceAwareTest, NonstopIncrementsFromSeveralProcessesCountExactly) 
     cumulative += std::stoll(cli({"HGET", base + ":cumulative", "k" + std::to_string(i)}));
   }
   EXPECT_EQ(cumulative, std::int64_t{processes + 1} * per_process);
-  EXPECT_EQ(cli({"ZCARD", base + ":instances"}), std::to_string(processes + 3))
-      << "each process, the lax counter and the fixture's two strict ones";
+  EXPECT_EQ(cli({"ZCARD", base + ":instances"}), std::to_string(processes + 2))
+      << "each process, the lax counter and the fixture's peer";
 }
 
 // A stall longer than the command timeout makes chunks fail after Redis may
@@ -414,16 +490,16 @@ TEST(LaxInstanceAwareDurability, StallLongerThanTheCommandTimeoutCountsEverythin
   producer.join();
   EXPECT_TRUE(eventually([&] { lax->flush(); }, std::chrono::seconds(30)));
   std::int64_t cumulative = 0, slices = 0;
-  const std::string count = "stall:instance_aware_counter:count:" + lax->instance_id();
+  const std::string count = "stall:lax_instance_aware_counter:count:" + lax->instance_id();
   for (int i = 0; i < keys; ++i) {
     const std::string field = "k" + std::to_string(i);
     cumulative += std::stoll(
-        redis_cli(server.url(), {"HGET", "stall:instance_aware_counter:cumulative", field}));
+        redis_cli(server.url(), {"HGET", "stall:lax_instance_aware_counter:cumulative", field}));
     slices += std::stoll(redis_cli(server.url(), {"HGET", count, field}));
   }
   EXPECT_EQ(cumulative, accepted.load());
   EXPECT_EQ(slices, accepted.load());
-  EXPECT_GT(std::stoll(redis_cli(server.url(), {"GET", "stall:instance_aware_counter:flushed:" +
+  EXPECT_GT(std::stoll(redis_cli(server.url(), {"GET", "stall:lax_instance_aware_counter:flushed:" +
                                                            lax->instance_id()})),
             1);
 }

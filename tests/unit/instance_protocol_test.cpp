@@ -28,7 +28,7 @@ Call inc_call() {
   return call;
 }
 
-const Layout layout(RedisKey("p"));
+const Layout layout(RedisKey("p"), Kind::strict);
 
 TEST(InstanceProtocol, LayoutIsTheRustOne) {
   EXPECT_EQ(layout.epoch, "p:instance_aware_counter:epoch");
@@ -38,6 +38,21 @@ TEST(InstanceProtocol, LayoutIsTheRustOne) {
   EXPECT_EQ(layout.count("id"), "p:instance_aware_counter:count:id");
   EXPECT_EQ(layout.slice_epoch("id"), "p:instance_aware_counter:slice_epoch:id")
       << "distkit C++'s own record of each slice's epoch";
+}
+
+// The Rust distkit's lax counter runs on a strict one whose key type is
+// `lax_instance_aware_counter`: every key of the lax layout, distkit C++'s
+// own included, is under that name.
+TEST(InstanceProtocol, LaxLayoutIsTheRustLaxBackendsOne) {
+  const Layout lax(RedisKey("{p}"), Kind::lax);
+  EXPECT_EQ(lax.epoch, "{p}:lax_instance_aware_counter:epoch");
+  EXPECT_EQ(lax.instances, "{p}:lax_instance_aware_counter:instances");
+  EXPECT_EQ(lax.cumulative, "{p}:lax_instance_aware_counter:cumulative");
+  EXPECT_EQ(lax.keys, "{p}:lax_instance_aware_counter:keys");
+  EXPECT_EQ(lax.count("id"), "{p}:lax_instance_aware_counter:count:id");
+  EXPECT_EQ(lax.slice_epoch("id"), "{p}:lax_instance_aware_counter:slice_epoch:id");
+  EXPECT_EQ(lax.flushed("id"), "{p}:lax_instance_aware_counter:flushed:id");
+  EXPECT_EQ(lax.set_aside(), "{p}:lax_instance_aware_counter:set_aside");
 }
 
 TEST(InstanceProtocol, OnlyGlobalWritesAndClearNeedEveryInstance) {
@@ -70,6 +85,7 @@ TEST(InstanceProtocol, DecodesRetries) {
   Verdict instances = parse_reply(inc_call(), layout, array({"INSTANCES"}));
   EXPECT_EQ(instances.kind, Verdict::Kind::instances);
   EXPECT_TRUE(instances.ids.empty());
+  EXPECT_EQ(parse_reply(inc_call(), layout, array({"REMOVING"})).kind, Verdict::Kind::removing);
 }
 
 TEST(InstanceProtocol, MapsScriptErrors) {

@@ -14,7 +14,7 @@ struct GlobalOptions {
   std::string prefix = "distkit";
   bool lax = false;  // address <prefix>:lax_counter instead of <prefix>:strict_counter
   bool json = false;
-  bool instance_aware = false;  // address <prefix>:instance_aware_counter
+  bool instance_aware = false;  // <prefix>:instance_aware_counter (lax_instance_aware_counter)
   int shards = 1;               // CounterOptions::shards of the strict or lax counter addressed
   TlsOptions tls;               // --tls-ca, --tls-cert, --tls-key, --tls-insecure (rediss schemes)
 };

@@ -61,7 +61,9 @@ return table.concat(lines, '\n')
 int run_instances(const GlobalOptions& options, std::int64_t threshold_ms) {
   refuse_shards(options);
   const RedisKey prefix = prefix_option(options.prefix);
-  const std::string base = prefix.str() + ":instance_aware_counter";
+  // A lax instance-aware counter has keys of its own, as the Rust distkit's.
+  const std::string base =
+      prefix.str() + (options.lax ? ":lax_instance_aware_counter" : ":instance_aware_counter");
   RawRedis redis(RedisEndpoint::parse(operator_client_options(options).url));
   std::istringstream lines(
       redis.query({"EVAL", list_instances_lua, "1", base + ":instances", base + ":count:"}));
@@ -120,7 +122,9 @@ int run_instance_clear(const GlobalOptions& options) {
 void add_instance_commands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto threshold = std::make_shared<std::int64_t>(30000);
   auto* sub = app.add_subcommand(
-      "instances", "List the instances of the instance-aware counter with their last heartbeat");
+      "instances",
+      "List the instances of the instance-aware counter with their last heartbeat (--lax: of the "
+      "lax instance-aware counter)");
   sub->add_option("--threshold", *threshold,
                   "dead-instance threshold in ms, to mark the instances past it")
       ->capture_default_str()

@@ -18,7 +18,8 @@ class RedisKey;
 namespace distkit::tools {
 
 // Runs operator command `command` (get, inc, dec, set, del) on the
-// StrictInstanceAwareCounter of the global options and prints the
+// StrictInstanceAwareCounter of the global options (with --lax the
+// LaxInstanceAwareCounter, a counter of its own) and prints the
 // cumulative and this process's slice. The tool is an instance of its own
 // that ends with the command: a slice it adds (inc, dec) is removed once
 // the dead-instance threshold has passed, as any dead process's is.
@@ -29,7 +30,9 @@ int run_instance_single_key(const GlobalOptions& options, std::string_view comma
 int run_instance_clear(const GlobalOptions& options);
 
 // Registers `instances`: the instances of the counter with their last
-// heartbeat, age and number of slices.
+// heartbeat, age and number of slices; of the strict instance-aware counter
+// (`<prefix>:instance_aware_counter`), or with --lax of the lax one
+// (`<prefix>:lax_instance_aware_counter`).
 void add_instance_commands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace distkit::tools

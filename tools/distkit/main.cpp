@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   app.add_option("--prefix", options.prefix, "counter prefix: 1-255 bytes, no ':'")
       ->capture_default_str();
   app.add_flag("--lax", options.lax,
-               "address the LaxCounter (<prefix>:lax_counter); with --instance-aware, a "
-               "LaxInstanceAwareCounter");
+               "address the LaxCounter (<prefix>:lax_counter); with --instance-aware and "
+               "instances, the LaxInstanceAwareCounter (<prefix>:lax_instance_aware_counter)");
   app.add_option("--shards", options.shards,
                  "the counter's shards (CounterOptions::shards): its keys spread over N hashes "
                  "{<prefix>:<kind>:<i>}; must match what the counter's owners use (not with "

@@ -38,7 +38,7 @@ std::int64_t value_at(const Reply& element, const Layout& layout, const RedisKey
   return field_value(element, layout.cumulative, key);
 }
 
-// {'DEAD'|'INSTANCES', id...}, or nullopt-like kind done for anything else.
+// {'DEAD'|'INSTANCES', id...} or {'REMOVING'}; false for anything else.
 bool retry_verdict(const Reply& reply, Verdict& verdict) {
   if (reply.kind != Reply::Kind::array || reply.elements.empty()) return false;
   const std::string& head = reply.elements.front().text;
@@ -46,6 +46,8 @@ bool retry_verdict(const Reply& reply, Verdict& verdict) {
     verdict.kind = Verdict::Kind::dead;
   } else if (head == "INSTANCES") {
     verdict.kind = Verdict::Kind::instances;
+  } else if (head == "REMOVING") {
+    verdict.kind = Verdict::Kind::removing;
   } else {
     return false;
   }
@@ -66,25 +68,41 @@ void add_common_keys(RequestBuilder& builder, const Layout& layout, const std::s
       .arg(layout.slice_epoch(me));
 }
 
-Layout::Layout(const RedisKey& prefix)
-    : epoch(prefix.str() + ":instance_aware_counter:epoch"),
-      instances(prefix.str() + ":instance_aware_counter:instances"),
-      cumulative(prefix.str() + ":instance_aware_counter:cumulative"),
-      keys(prefix.str() + ":instance_aware_counter:keys"),
-      base_(prefix.str() + ":instance_aware_counter") {}
+std::string_view kind_name(Kind kind) noexcept {
+  return kind == Kind::lax ? "lax_instance_aware_counter" : "instance_aware_counter";
+}
 
-std::string Layout::count(std::string_view instance_id) const {
-  std::string key = base_;
-  key += ":count:";
+Layout::Layout(const RedisKey& prefix, Kind kind)
+    : base_(prefix.str() + ":" + std::string(kind_name(kind))) {
+  epoch = with_suffix(":epoch");
+  instances = with_suffix(":instances");
+  cumulative = with_suffix(":cumulative");
+  keys = with_suffix(":keys");
+}
+
+std::string Layout::with_suffix(std::string_view suffix, std::string_view instance_id) const {
+  std::string key;
+  key.reserve(base_.size() + suffix.size() + instance_id.size());
+  key += base_;
+  key += suffix;
   key += instance_id;
   return key;
 }
 
+std::string Layout::count(std::string_view instance_id) const {
+  return with_suffix(":count:", instance_id);
+}
+
 std::string Layout::slice_epoch(std::string_view instance_id) const {
-  std::string key = base_;
-  key += ":slice_epoch:";
-  key += instance_id;
-  return key;
+  return with_suffix(":slice_epoch:", instance_id);
+}
+
+std::string Layout::flushed(std::string_view instance_id) const {
+  return with_suffix(":flushed:", instance_id);
+}
+
+std::string Layout::set_aside() const {
+  return with_suffix(":set_aside");
 }
 
 bool is_global(Mode mode) noexcept {

@@ -15,9 +15,20 @@
 
 namespace distkit::detail::instance_aware {
 
-// The Redis keys of one counter, C = `<prefix>:instance_aware_counter`.
+// The two layouts, named as the Rust distkit names them: its
+// StrictInstanceAwareCounter keeps `<prefix>:instance_aware_counter:*`, the
+// strict backend of its LaxInstanceAwareCounter
+// `<prefix>:lax_instance_aware_counter:*`, so that a strict and a lax
+// counter on one prefix are two counters. distkit C++ does the same, so that
+// each shares its keys with the Rust counter of its kind.
+enum class Kind { strict, lax };
+
+// "instance_aware_counter" or "lax_instance_aware_counter".
+std::string_view kind_name(Kind kind) noexcept;
+
+// The Redis keys of one counter, C = `<prefix>:<kind_name(kind)>`.
 struct Layout {
-  explicit Layout(const RedisKey& prefix);
+  Layout(const RedisKey& prefix, Kind kind);
   std::string epoch;       // C:epoch
   std::string instances;   // C:instances
   std::string cumulative;  // C:cumulative
@@ -27,8 +38,14 @@ struct Layout {
   // C:slice_epoch:<instance_id>: the epoch of each key under which the
   // instance's slice was written (distkit C++ only; see instance_common.lua).
   std::string slice_epoch(std::string_view instance_id) const;
+  // C:flushed:<instance_id>: the number of the last flush chunk a lax
+  // instance applied (distkit C++ only; see lax_instance_layout.hpp).
+  std::string flushed(std::string_view instance_id) const;
+  // C:set_aside: the lax deltas Redis could never take (distkit C++ only).
+  std::string set_aside() const;
 
  private:
+  std::string with_suffix(std::string_view suffix, std::string_view instance_id = {}) const;
   std::string base_;
 };
 
@@ -70,9 +87,12 @@ struct Attempt {
 };
 
 // A decoded reply: the results, or the instances to declare in a new
-// attempt (nothing was changed but the heartbeat).
+// attempt (nothing was changed but the heartbeat), or `removing`: this
+// instance had been declared dead and the call removed up to 1,000 of its
+// remaining slices instead (call again; see finish_own_removal in
+// instance_common.lua).
 struct Verdict {
-  enum class Kind { done, dead, instances };
+  enum class Kind { done, dead, instances, removing };
   Kind kind = Kind::done;
   std::vector<std::string> ids;
   std::vector<InstanceUpdateResult> results;  // one per entry when done

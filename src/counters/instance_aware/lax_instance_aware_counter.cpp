@@ -253,14 +253,17 @@ Error LaxInstanceAwareCounter::Impl::closed_error() {
 
 LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
                                     StrictInstanceAwareCounter& strict)
+    : Impl(options, strict, ia::Layout(options.prefix, ia::Kind::lax)) {}
+
+LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
+                                    StrictInstanceAwareCounter& strict, const ia::Layout& layout)
     : strict_(strict),
-      name_(detail::instance_aware::Layout(options.prefix).cumulative),
-      record_(detail::instance_aware::lax_record_key(options.prefix, strict.instance_id())),
-      set_aside_(detail::instance_aware::lax_set_aside_key(options.prefix)),
+      name_(layout.cumulative),
+      record_(layout.flushed(strict.instance_id())),
+      set_aside_(layout.set_aside()),
       flusher_(std::make_shared<detail::LaxFlusher>(
           detail::ClientAccess::connection(*options.client), options.allowed_lag,
-          std::make_unique<detail::instance_aware::LaxInstanceLayout>(options.prefix,
-                                                                      strict.instance_id()))) {}
+          std::make_unique<ia::LaxInstanceLayout>(layout, strict.instance_id()))) {}
 
 std::string LaxInstanceAwareCounter::Impl::lane_message(error_code error) const {
   if (error == Errc::closed) {
@@ -354,7 +357,8 @@ std::shared_ptr<LaxInstanceAwareCounter> LaxInstanceAwareCounter::create(
     throw Error(Errc::invalid_argument,
                 "InstanceAwareCounterOptions::allowed_lag must be positive");
   }
-  auto strict = StrictInstanceAwareCounter::create(options);  // checks the other options
+  // The strict counter on the lax layout checks the other options.
+  auto strict = ia::StrictAccess::create(options, ia::Kind::lax);
   auto impl = std::make_shared<Impl>(options, *strict);
   return std::shared_ptr<LaxInstanceAwareCounter>(
       new LaxInstanceAwareCounter(std::move(strict), std::move(impl)));

@@ -39,7 +39,7 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   using Results = std::vector<InstanceUpdateResult>;
 
   // `strict` must outlive every lane job (the owner shuts the flusher down
-  // before destroying it).
+  // before destroying it); it runs on the lax layout, as every key here.
   Impl(const InstanceAwareCounterOptions& options, StrictInstanceAwareCounter& strict);
 
   detail::LaxFlusher& flusher() noexcept { return *flusher_; }
@@ -112,6 +112,9 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
                  Callback<T> done);
 
  private:
+  Impl(const InstanceAwareCounterOptions& options, StrictInstanceAwareCounter& strict,
+       const detail::instance_aware::Layout& layout);
+
   // Reads waiting for one refresh (strand only).
   struct Refresh {
     std::vector<LaxSlot*> slots;

@@ -4,19 +4,11 @@
 
 namespace distkit::detail::instance_aware {
 
-std::string lax_record_key(const RedisKey& prefix, std::string_view instance_id) {
-  return prefix.str() + ":instance_aware_counter:flushed:" + std::string(instance_id);
-}
-
-std::string lax_set_aside_key(const RedisKey& prefix) {
-  return prefix.str() + ":instance_aware_counter:set_aside";
-}
-
-LaxInstanceLayout::LaxInstanceLayout(const RedisKey& prefix, std::string instance_id)
-    : layout_(prefix),
+LaxInstanceLayout::LaxInstanceLayout(Layout layout, std::string instance_id)
+    : layout_(std::move(layout)),
       instance_id_(std::move(instance_id)),
-      record_(lax_record_key(prefix, instance_id_)),
-      set_aside_(lax_set_aside_key(prefix)) {}
+      record_(layout_.flushed(instance_id_)),
+      set_aside_(layout_.set_aside()) {}
 
 Request LaxInstanceLayout::chunk_request(std::size_t /*shard*/, std::uint64_t seq, bool oldest,
                                          std::span<const LaxDelta> deltas) const {

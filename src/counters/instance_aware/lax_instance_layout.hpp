@@ -1,5 +1,10 @@
 // LaxInstanceAwareCounter's Redis layout for flushes: each delta goes to
-// this instance's slice and the cumulative of the instance-aware layout.
+// this instance's slice and the cumulative of the lax instance-aware layout
+// (C = `<prefix>:lax_instance_aware_counter`). The flush record
+// `C:flushed:<id>` (the number of the last chunk the instance applied, a
+// string with its own TTL) and the set-aside list `C:set_aside` ("<delta>
+// <key>" entries Redis could never take) start with C too, so the prefix's
+// hash tag puts them in the layout's cluster slot.
 #pragma once
 
 #include <chrono>
@@ -10,13 +15,6 @@
 
 namespace distkit::detail::instance_aware {
 
-// `C:flushed:<id>`: the number of the last flush chunk the instance applied
-// (a string with its own TTL). C = `<prefix>:instance_aware_counter`, so it
-// shares the layout's cluster slot.
-std::string lax_record_key(const RedisKey& prefix, std::string_view instance_id);
-// `C:set_aside`: a list of "<delta> <key>" entries Redis could never take.
-std::string lax_set_aside_key(const RedisKey& prefix);
-
 // The flush of one instance's pending deltas by instance_lax_flush.lua.
 class LaxInstanceLayout final : public LaxFlushLayout {
  public:
@@ -24,7 +22,7 @@ class LaxInstanceLayout final : public LaxFlushLayout {
   // instances leave no trace for long.
   static constexpr std::chrono::milliseconds record_ttl = std::chrono::hours(1);
 
-  LaxInstanceLayout(const RedisKey& prefix, std::string instance_id);
+  LaxInstanceLayout(Layout layout, std::string instance_id);
 
   Request chunk_request(std::size_t shard, std::uint64_t seq, bool oldest,
                         std::span<const LaxDelta> deltas) const override;

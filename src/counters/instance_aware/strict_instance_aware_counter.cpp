@@ -42,9 +42,10 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
   // instances or learns instances that joined meanwhile.
   static constexpr int max_attempts = 16;
 
-  Impl(const InstanceAwareCounterOptions& options, std::shared_ptr<detail::Connection> connection)
+  Impl(const InstanceAwareCounterOptions& options, ia::Kind kind,
+       std::shared_ptr<detail::Connection> connection)
       : connection_(std::move(connection)),
-        layout_(options.prefix),
+        layout_(options.prefix, kind),
         instance_id_(boost::uuids::to_string(boost::uuids::random_generator()())),
         threshold_(options.dead_instance_threshold),
         heartbeat_period_(std::max(std::chrono::milliseconds(1), threshold_ / 3)),
@@ -194,6 +195,10 @@ class StrictInstanceAwareCounter::Impl : public std::enable_shared_from_this<Imp
         running->attempt.dead.clear();
         break;
       }
+      case ia::Verdict::Kind::removing:
+        // Each such attempt removed up to 1,000 of this instance's own
+        // slices: it progresses, so it does not count against max_attempts.
+        return attempt(std::move(running));
     }
     if (++running->attempts >= max_attempts) {
       return running->done(
@@ -346,6 +351,11 @@ void ia::StrictAccess::run(StrictInstanceAwareCounter& counter, Call call,
 
 std::shared_ptr<StrictInstanceAwareCounter> StrictInstanceAwareCounter::create(
     InstanceAwareCounterOptions options) {
+  return ia::StrictAccess::create(std::move(options), ia::Kind::strict);
+}
+
+std::shared_ptr<StrictInstanceAwareCounter> ia::StrictAccess::create(
+    InstanceAwareCounterOptions options, Kind kind) {
   if (!options.client) {
     throw Error(Errc::invalid_argument, "InstanceAwareCounterOptions::client is null");
   }
@@ -358,7 +368,8 @@ std::shared_ptr<StrictInstanceAwareCounter> StrictInstanceAwareCounter::create(
       "an instance-aware counter on Redis Cluster needs a hash tag in its prefix, so that its "
       "keys share one slot: use e.g. '{" +
           options.prefix.str() + "}' instead of '" + options.prefix.str() + "'");
-  auto impl = std::make_shared<Impl>(options, detail::ClientAccess::connection(*options.client));
+  auto impl = std::make_shared<StrictInstanceAwareCounter::Impl>(
+      options, kind, detail::ClientAccess::connection(*options.client));
   impl->start_heartbeat();
   return std::shared_ptr<StrictInstanceAwareCounter>(
       new StrictInstanceAwareCounter(std::move(options.client), std::move(impl)));

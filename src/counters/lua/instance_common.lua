@@ -1,13 +1,15 @@
 -- Shared by the instance-aware counter scripts; sent after the prelude and
 -- before each script's body.
 --
--- KEYS[1..6] of every instance script, C = <prefix>:instance_aware_counter:
+-- KEYS[1..6] of every instance script, C = <prefix>:instance_aware_counter
+-- (strict) or <prefix>:lax_instance_aware_counter (lax; same keys):
 --   C:epoch (hash key -> epoch), C:instances (zset id -> last heartbeat ms),
 --   C:cumulative (hash key -> total), C:keys (set of keys with a total),
 --   C:count:<this instance> (hash key -> this instance's slice),
 --   C:slice_epoch:<this instance> (hash key -> the epoch of the key under
 --     which this instance's slice was written; absent means '0'; the field
---     '' marks an instance that keeps this record, see below).
+--     '' marks an instance that keeps this record, see below; the field
+--     ':removing' a removal under way, see finish_own_removal).
 -- Further KEYS are other instances' count (and slice_epoch) hashes, named in
 -- ARGV as ids, so that every key a script touches is declared.
 --
@@ -184,4 +186,73 @@ local function reconcile(fields)
     end
   end
   return current_of
+end
+
+-- The most slices of dead instances one call removes, so that no caller
+-- pays for a huge removal: a bigger instance goes over several calls.
+local CLEANUP_BUDGET = 1000
+-- The field of C:slice_epoch:<id> that marks an instance whose removal is
+-- under way (it had more slices than one call removes). No key has a ':'.
+local REMOVING = ':removing'
+
+-- How long a slice_epoch hash lives without its instance's heartbeat.
+local function slice_epochs_ttl(threshold)
+  return math.max(3600000, 10 * threshold)
+end
+
+-- Removes at most `budget` slices of a dead instance's count hash `hash`
+-- (`epochs` its slice_epoch hash) from the totals, and deletes them. A
+-- total that the removal would push out of int64 stops at the bound. A
+-- stale slice of a distkit C++ instance is not subtracted (the global write
+-- that staled it left it out of the total); other instances' slices all
+-- are, as the Rust distkit does. Returns how many slices it removed and
+-- whether the hash is empty now.
+local function remove_slices(hash, epochs, budget)
+  local size = redis.call('HLEN', hash)
+  local slices
+  if size <= budget then
+    slices = redis.call('HGETALL', hash)
+  else
+    slices = redis.call('HRANDFIELD', hash, budget, 'WITHVALUES')
+  end
+  local stale = {}
+  if #slices > 0 and redis.call('HEXISTS', epochs, TRACKED) == 1 then
+    local fields = {}
+    for j = 1, #slices, 2 do fields[#fields + 1] = slices[j] end
+    local currents, seens = hmget(EPOCH, fields), hmget(epochs, fields)
+    for k, field in ipairs(fields) do stale[field] = is_stale(seens[k], currents[k]) end
+  end
+  for j = 1, #slices, 2 do
+    local field, value = slices[j], slices[j + 1]
+    if is_int64(value) and not stale[field] then
+      for _, piece in ipairs(negated(value)) do
+        local reply = redis.pcall('HINCRBY', CUMULATIVE, field, piece)
+        if type(reply) == 'table' and reply.err and string.find(reply.err, 'overflow', 1, true) then
+          redis.call('HSET', CUMULATIVE, field, is_negative(piece) and INT64_MIN or INT64_MAX)
+        end
+      end
+    end
+    redis.call('HDEL', hash, field)
+  end
+  return #slices / 2, size <= #slices / 2
+end
+
+-- An instance declared dead while it was paused past the threshold finds
+-- its slices gone when it resumes. When it had more slices than one call
+-- removes, the survivors marked its removal as under way, and it may
+-- resume before they finish: it then must not register again with the
+-- slices not yet removed. So every script that registers this instance
+-- first calls this: while the mark is there it removes up to
+-- CLEANUP_BUDGET of its own slices, as a survivor would, and returns false
+-- while some remain (the script then stops: changing nothing else, the
+-- instance stays dead, and the survivors go on removing too). Once none
+-- remain it forgets the slice epochs (the mark included) and returns true:
+-- the instance registers again, with empty slices. Instances of the Rust
+-- distkit never read the mark (they re-add what they remember instead).
+local function finish_own_removal()
+  if redis.call('HEXISTS', MY_EPOCHS, REMOVING) == 0 then return true end
+  local _, empty = remove_slices(MINE, MY_EPOCHS, CLEANUP_BUDGET)
+  if not empty then return false end
+  redis.call('DEL', MY_EPOCHS)
+  return true
 end

@@ -17,6 +17,10 @@
 -- which change neither hash and are appended to the set-aside list as
 -- "<delta> <field>" instead.
 -- Keys of the wrong type fail the call before any write.
+-- An instance whose removal is under way (see finish_own_removal in
+-- instance_common) removes up to CLEANUP_BUDGET of its own slices and,
+-- while some remain, fails with "REMOVING ..." without applying the chunk
+-- (the flusher retries it).
 --
 -- Each slice is reconciled with its key's epoch first (see Epochs in
 -- instance_common): a slice staled by a global set/del (of a Rust process;
@@ -41,6 +45,12 @@ end
 
 local function failed(reply)
   return type(reply) == 'table' and reply.err ~= nil
+end
+
+if not finish_own_removal() then
+  return redis.error_reply('REMOVING this instance was declared dead while it was paused; ' ..
+                           'its last slices are being removed before it registers again, ' ..
+                           'then the flush applies')
 end
 
 local fields = {}

@@ -27,8 +27,10 @@
 --     call) then replaces the check, so that a call always progresses.
 --   {'INSTANCES', id...}: a global write needs every other instance's
 --     count hash declared; these are the instances now.
+--   {'REMOVING'}: this instance was declared dead and its removal is under
+--     way; this call removed up to CLEANUP_BUDGET of its remaining slices
+--     (see finish_own_removal) and changed nothing else.
 -- Errors: "OVERFLOW <i>", "NOTINT <i>" (entry i), after undoing everything.
-local CLEANUP_BUDGET = 1000
 local me, threshold = ARGV[1], tonumber(ARGV[2])
 local want_previous = ARGV[3] == '1'
 local n_dead, n_others = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -36,20 +38,19 @@ local first_entry = 6 + n_dead + n_others
 local count = entry_count(first_entry, 5)
 if not threshold or not count then return redis.error_reply(malformed('arguments')) end
 
+if not finish_own_removal() then return {'REMOVING'} end
 local now = now_ms()
 local cutoff = now - threshold
 redis.call('ZADD', INSTANCES, now, me)
 if count == 0 then
   redis.call('HSET', MY_EPOCHS, TRACKED, '1')
-  redis.call('PEXPIRE', MY_EPOCHS, math.max(3600000, 10 * threshold))
+  redis.call('PEXPIRE', MY_EPOCHS, slice_epochs_ttl(threshold))
 end
 
--- Subtracts dead instances' slices from the totals and forgets them; an
--- instance is forgotten once its count hash is empty. A total that the
--- removal would push out of int64 stops at the bound. A stale slice of a
--- distkit C++ instance is not subtracted (the global write that staled it
--- left it out of the total); other instances' slices all are, as the Rust
--- distkit does.
+-- Removes the slices of dead instances (see remove_slices), at most
+-- CLEANUP_BUDGET per call, and forgets an instance once its count hash is
+-- empty. An instance left with slices is marked as being removed (see
+-- finish_own_removal).
 local function remove_dead()
   local budget = CLEANUP_BUDGET
   for i = 1, n_dead do
@@ -57,36 +58,17 @@ local function remove_dead()
     local id, hash, epochs = ARGV[5 + i], KEYS[5 + 2 * i], KEYS[6 + 2 * i]
     local score = redis.call('ZSCORE', INSTANCES, id)
     if id ~= me and score and tonumber(score) < cutoff then
-      local size = redis.call('HLEN', hash)
-      local slices
-      if size <= budget then
-        slices = redis.call('HGETALL', hash)
-      else
-        slices = redis.call('HRANDFIELD', hash, budget, 'WITHVALUES')
-      end
-      local stale = {}
-      if #slices > 0 and redis.call('HEXISTS', epochs, TRACKED) == 1 then
-        local fields = {}
-        for j = 1, #slices, 2 do fields[#fields + 1] = slices[j] end
-        local currents, seens = hmget(EPOCH, fields), hmget(epochs, fields)
-        for k, field in ipairs(fields) do stale[field] = is_stale(seens[k], currents[k]) end
-      end
-      for j = 1, #slices, 2 do
-        local field, value = slices[j], slices[j + 1]
-        if is_int64(value) and not stale[field] then
-          for _, piece in ipairs(negated(value)) do
-            local reply = redis.pcall('HINCRBY', CUMULATIVE, field, piece)
-            if type(reply) == 'table' and reply.err and string.find(reply.err, 'overflow', 1, true) then
-              redis.call('HSET', CUMULATIVE, field, is_negative(piece) and INT64_MIN or INT64_MAX)
-            end
-          end
-        end
-        redis.call('HDEL', hash, field)
-      end
-      budget = budget - #slices / 2
-      if size <= #slices / 2 then
+      local removed, empty = remove_slices(hash, epochs, budget)
+      budget = budget - removed
+      if empty then
         redis.call('ZREM', INSTANCES, id)
         redis.call('DEL', epochs)
+      else
+        redis.call('HSET', epochs, REMOVING, '1')
+        -- A Rust instance has no such hash of its own: give it a TTL.
+        if redis.call('PTTL', epochs) < 0 then
+          redis.call('PEXPIRE', epochs, slice_epochs_ttl(threshold))
+        end
       end
     end
   end
