@@ -216,6 +216,38 @@ TEST_F(LaxInstanceAwareTest, DeltaRedisCanNeverTakeIsSetAside) {
   cli({"DEL", base + ":set_aside"});
 }
 
+// The key set and the set-aside list are written after the slices and
+// totals: one of another type fails the flush before any write, so the
+// retry once it is fixed applies the chunk once.
+TEST_F(LaxInstanceAwareTest, AKeySetOrSetAsideListOfAnotherTypeFailsTheFlushBeforeAnyWrite) {
+  for (const std::string suffix : {":keys", ":set_aside"}) {
+    SCOPED_TRACE(suffix);
+    auto lax = make_lax();
+    const RedisKey fine("fine" + std::to_string(suffix.size()));
+    lax->get(key);  // warm
+    cli({"HSET", base + ":cumulative", "conns", "not-a-number"});
+    cli({"SET", base + suffix, "another type"});
+    lax->inc(fine, 4);
+    lax->inc(key, 3);
+    try {
+      lax->flush();
+      ADD_FAILURE() << "the flush succeeded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::redis);
+      EXPECT_NE(std::string(e.what()).find("WRONGTYPE"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(cli({"HEXISTS", base + ":cumulative", fine.str()}), "0") << "nothing written";
+    EXPECT_EQ(cli({"HEXISTS", count_key(*lax), fine.str()}), "0");
+    cli({"DEL", base + suffix});
+    EXPECT_TRUE(eventually([&] { lax->flush(); }, std::chrono::seconds(10)));
+    EXPECT_EQ(cli({"HGET", base + ":cumulative", fine.str()}), "4") << "applied once";
+    EXPECT_EQ(cli({"HGET", count_key(*lax), fine.str()}), "4");
+    EXPECT_EQ(cli({"LRANGE", base + ":set_aside", "0", "-1"}), "3 conns");
+    cli({"HDEL", base + ":cumulative", "conns"});
+    cli({"DEL", base + ":set_aside"});
+  }
+}
+
 TEST_F(LaxInstanceAwareTest, GlobalWritesOverridePendingDeltas) {
   auto lax = make_lax();
   lax->inc(key, 5);  // pending

@@ -192,6 +192,14 @@ r DEL "$C:count:W" >/dev/null
 r SET "$C:count:W" str >/dev/null
 expect "a wrong-type hash fails before any write" "1" \
   "$(flush W 1 oldest f 1 | grep -c WRONGTYPE)"
+r DEL "$C:count:W" >/dev/null
+for late in keys set_aside instances; do
+  r SET "$C:$late" str >/dev/null
+  expect "a wrong-type $late fails before any write" "1 0 0" \
+    "$(flush W 1 oldest fresh 1 | grep -c WRONGTYPE) $(r HEXISTS "$C:count:W" fresh) \
+$(r HEXISTS "$C:cumulative" fresh)"
+  r DEL "$C:$late" >/dev/null
+done
 r DEL "$C:flushed:W" "$C:count:W" "$C:flushed:L" "$C:set_aside" >/dev/null
 r DEL "$C:cumulative" "$C:keys" "$C:count:L" "$C:instances" "$C:epoch" "$C:slice_epoch:L" \
   "$C:slice_epoch:A" "$C:slice_epoch:B" >/dev/null

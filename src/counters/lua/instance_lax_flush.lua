@@ -38,6 +38,16 @@ local me, seq = ARGV[1], tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', RECORD) or '0') or 0
 if last >= seq then return {'duplicate'} end
 if ARGV[3] ~= 'oldest' and last ~= seq - 1 then return {'gap'} end
+-- The keys written only after the slices and totals (and never read
+-- first) get their type checked here, so that a call failing on one
+-- writes nothing and its retry does not apply the chunk twice.
+for _, expected in ipairs({{INSTANCES, 'zset'}, {KEY_SET, 'set'}, {ASIDE, 'list'}}) do
+  local found = redis.call('TYPE', expected[1]).ok
+  if found ~= 'none' and found ~= expected[2] then
+    return redis.error_reply('WRONGTYPE ' .. expected[1] .. ' holds a ' .. found .. ', not a ' ..
+                             expected[2])
+  end
+end
 
 local function small(s)
   return #s < 16 and (s == '0' or string.find(s, '^%-?[1-9]%d*$') ~= nil)
