@@ -288,6 +288,21 @@ TEST_F(InstanceAwareTest, BadOptionsAndBadData) {
   cli({"DEL", base + ":epoch"});
 }
 
+// C:keys is written after the slice and the total, without being read
+// first: another type there fails the call after those writes, which are
+// then undone, so the error means "not applied" and a retry counts once.
+TEST_F(InstanceAwareTest, AKeySetOfAnotherTypeFailsTheCallWithNothingChanged) {
+  cli({"SET", base + ":keys", "another type"});
+  EXPECT_DISTKIT_ERROR(a->inc(key, 5), Errc::redis);
+  EXPECT_DISTKIT_ERROR(a->set(RedisKey("other"), 7), Errc::redis);
+  EXPECT_EQ(cli({"HGET", count_key(*a), key.str()}), "") << "the slice increment was undone";
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", key.str()}), "");
+  EXPECT_EQ(cli({"HGET", base + ":cumulative", "other"}), "");
+  EXPECT_EQ(cli({"HGET", base + ":epoch", "other"}), "") << "the epoch bump was undone";
+  cli({"DEL", base + ":keys"});
+  EXPECT_EQ(a->inc(key, 5), (InstanceCount{5, 5}));
+}
+
 }  // namespace
 }  // namespace distkit::test
 

@@ -66,6 +66,12 @@ expect "bad op" "(error) ERR distkit: malformed entry 2" \
   "$(update A 0 0 -- inc k nil 0 1 inc k xx 0 1)"
 expect "bad width" "(error) ERR distkit: malformed arguments" "$(update A 0 0 -- inc k nil 0)"
 expect "unchanged" "8" "$(r HGET "$C:cumulative" k)"
+r SET "$C:keys" str >/dev/null
+expect "a wrong-type key set is refused after the increments" "1" \
+  "$(update A 0 0 -- inc fresh nil 0 5 | grep -c WRONGTYPE)"
+expect "and they are undone" "0 0" "$(r HEXISTS "$C:count:A" fresh) $(r HEXISTS "$C:cumulative" fresh)"
+r DEL "$C:keys" >/dev/null
+r SADD "$C:keys" k >/dev/null
 
 # --- global writes declare every other instance ----------------------------
 expect "set without B declared" "INSTANCES B" "$(update A 0 0 -- set k nil 0 1)"

@@ -30,7 +30,8 @@
 --   {'REMOVING'}: this instance was declared dead and its removal is under
 --     way; this call removed up to CLEANUP_BUDGET of its remaining slices
 --     (see finish_own_removal) and changed nothing else.
--- Errors: "OVERFLOW <i>", "NOTINT <i>" (entry i), after undoing everything.
+-- Errors: "OVERFLOW <i>", "NOTINT <i>" (entry i), or any other error a
+-- command raised (WRONGTYPE ...), each after undoing everything.
 local me, threshold = ARGV[1], tonumber(ARGV[2])
 local want_previous = ARGV[3] == '1'
 local n_dead, n_others = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -158,79 +159,91 @@ local function add_to_total(field, total, pieces)
   return nil
 end
 
-local fields, listed = {}, {}
-for entry = 1, count do
-  local field = ARGV[first_entry + 5 * (entry - 1) + 1]
-  if not listed[field] then
-    listed[field] = true
-    fields[#fields + 1] = field
+-- Every write below is in the undo log. A command that raises (a key of
+-- another type under a name this call writes without reading first, such
+-- as C:keys) is caught and everything is undone: Redis does not roll a
+-- failed script back, and the caller retries an error as not applied.
+local function apply_entries()
+  local fields, listed = {}, {}
+  for entry = 1, count do
+    local field = ARGV[first_entry + 5 * (entry - 1) + 1]
+    if not listed[field] then
+      listed[field] = true
+      fields[#fields + 1] = field
+    end
   end
-end
-reconcile(fields)
+  reconcile(fields)
 
-local result = {}
-for entry = 1, count do
-  local i = first_entry + 5 * (entry - 1)
-  local mode, field, op, operand, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local total_raw, total, slice_raw, slice = false, '', false, ''
-  local reads = mode ~= 'inc' or op ~= 'nil' or want_previous
-  if reads then
-    local err
-    total_raw, total, err = read(CUMULATIVE, field, entry)
-    if err then undo_all() return redis.error_reply(err) end
-    slice_raw, slice, err = read(MINE, field, entry)
-    if err then undo_all() return redis.error_reply(err) end
+  local result = {}
+  for entry = 1, count do
+    local i = first_entry + 5 * (entry - 1)
+    local mode, field, op, operand, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    local total_raw, total, slice_raw, slice = false, '', false, ''
+    local reads = mode ~= 'inc' or op ~= 'nil' or want_previous
+    if reads then
+      local err
+      total_raw, total, err = read(CUMULATIVE, field, entry)
+      if err then undo_all() return redis.error_reply(err) end
+      slice_raw, slice, err = read(MINE, field, entry)
+      if err then undo_all() return redis.error_reply(err) end
+    end
+    local new_total, new_slice, applied = total, slice, true
+    if mode == 'inc' or mode == 'set' then
+      applied = matches(op, total, operand)
+    elseif mode == 'seti' then
+      applied = matches(op, slice, operand)
+    end
+    if applied and mode == 'inc' then
+      local slice_reply, err = increment(MINE, field, amount)
+      if err then return increment_failure(entry, err) end
+      local total_reply
+      total_reply, err = increment(CUMULATIVE, field, amount)
+      if err then return increment_failure(entry, err) end
+      new_total = exact_value(CUMULATIVE, field, total_reply)
+      new_slice = exact_value(MINE, field, slice_reply)
+      -- Only a total that was 0 (or absent) can be new to C:keys.
+      if new_total == amount then set_key_member(field, true) end
+    elseif applied and mode == 'set' then
+      bump_epoch(field)
+      write_field(CUMULATIVE, field, total_raw, amount)
+      write_field(MINE, field, slice_raw, amount)
+      reset_others(field)
+      set_key_member(field, true)
+      new_total, new_slice = amount, amount
+    elseif applied and mode == 'seti' then
+      local pieces = negated(slice)
+      pieces[#pieces + 1] = amount
+      local err = add_to_total(field, total, pieces)
+      if err then return increment_failure(entry, err) end
+      write_field(MINE, field, slice_raw, amount)
+      new_total = redis.call('HGET', CUMULATIVE, field)
+      set_key_member(field, true)
+      new_slice = amount
+    elseif mode == 'del' then
+      bump_epoch(field)
+      write_field(CUMULATIVE, field, total_raw, false)
+      write_field(MINE, field, slice_raw, false)
+      reset_others(field)
+      set_key_member(field, false)
+      new_total, new_slice = '0', '0'
+    elseif mode == 'deli' then
+      local err = add_to_total(field, total, negated(slice))
+      if err then return increment_failure(entry, err) end
+      write_field(MINE, field, slice_raw, false)
+      new_total = redis.call('HGET', CUMULATIVE, field) or '0'
+      new_slice = slice
+    end
+    result[#result + 1] = new_total
+    result[#result + 1] = new_slice
+    result[#result + 1] = total
+    result[#result + 1] = slice
+    result[#result + 1] = applied and '1' or '0'
   end
-  local new_total, new_slice, applied = total, slice, true
-  if mode == 'inc' or mode == 'set' then
-    applied = matches(op, total, operand)
-  elseif mode == 'seti' then
-    applied = matches(op, slice, operand)
-  end
-  if applied and mode == 'inc' then
-    local slice_reply, err = increment(MINE, field, amount)
-    if err then return increment_failure(entry, err) end
-    local total_reply
-    total_reply, err = increment(CUMULATIVE, field, amount)
-    if err then return increment_failure(entry, err) end
-    new_total = exact_value(CUMULATIVE, field, total_reply)
-    new_slice = exact_value(MINE, field, slice_reply)
-    -- Only a total that was 0 (or absent) can be new to C:keys.
-    if new_total == amount then set_key_member(field, true) end
-  elseif applied and mode == 'set' then
-    bump_epoch(field)
-    write_field(CUMULATIVE, field, total_raw, amount)
-    write_field(MINE, field, slice_raw, amount)
-    reset_others(field)
-    set_key_member(field, true)
-    new_total, new_slice = amount, amount
-  elseif applied and mode == 'seti' then
-    local pieces = negated(slice)
-    pieces[#pieces + 1] = amount
-    local err = add_to_total(field, total, pieces)
-    if err then return increment_failure(entry, err) end
-    write_field(MINE, field, slice_raw, amount)
-    new_total = redis.call('HGET', CUMULATIVE, field)
-    set_key_member(field, true)
-    new_slice = amount
-  elseif mode == 'del' then
-    bump_epoch(field)
-    write_field(CUMULATIVE, field, total_raw, false)
-    write_field(MINE, field, slice_raw, false)
-    reset_others(field)
-    set_key_member(field, false)
-    new_total, new_slice = '0', '0'
-  elseif mode == 'deli' then
-    local err = add_to_total(field, total, negated(slice))
-    if err then return increment_failure(entry, err) end
-    write_field(MINE, field, slice_raw, false)
-    new_total = redis.call('HGET', CUMULATIVE, field) or '0'
-    new_slice = slice
-  end
-  result[#result + 1] = new_total
-  result[#result + 1] = new_slice
-  result[#result + 1] = total
-  result[#result + 1] = slice
-  result[#result + 1] = applied and '1' or '0'
+  return result
 end
-return result
+
+local ok, reply = pcall(apply_entries)
+if ok then return reply end
+undo_all()
+if type(reply) == 'table' and reply.err then return redis.error_reply(reply.err) end
+return redis.error_reply(tostring(reply))
