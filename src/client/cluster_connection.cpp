@@ -73,8 +73,10 @@ class ClusterConnection final : public Connection,
       asio::post(strand_, [done = std::move(done), error]() mutable { done(error, {}); });
       return;
     }
-    route({std::move(request), std::move(done), how.deadline, slot, 0}, node_for_slot(slot),
-          how.asking);
+    // The node's connection owns the request from here on; should the
+    // cluster redirect it, the connection hands it back (on_redirect), so
+    // nothing is copied or wrapped on the way to the master.
+    node_for_slot(slot).submit(std::move(request), std::move(done), how);
   }
 
   void close() override {
@@ -126,15 +128,6 @@ class ClusterConnection final : public Connection,
   }
 
  private:
-  // One caller's request on its way, kept for redirections.
-  struct Call {
-    Request request;
-    ReplyCallback done;
-    clock::time_point deadline;
-    std::int32_t slot;
-    int redirects;
-  };
-
   Connection::Settings node_settings(const HostPort& address) const {
     Settings settings = settings_;
     settings.url.scheme = settings_.url.uses_tls() ? UrlScheme::rediss : UrlScheme::redis;
@@ -215,16 +208,25 @@ class ClusterConnection final : public Connection,
         strand_, node_settings(address),
         [cluster = weak_from_this(), weak_node = std::weak_ptr(node)](const Strand& strand) {
           return make_cluster_node_locator(strand, cluster, weak_node);
+        },
+        [cluster = weak_from_this(),
+         weak_node = std::weak_ptr(node)](RequestQueue::Redirected redirected) {
+          const auto self = cluster.lock();
+          const auto from = weak_node.lock();
+          if (!self || !from) return redirected.done(make_error_code(Errc::closed), {});
+          self->on_redirect(*from, std::move(redirected));
         });
     nodes_.push_back(std::move(node));
     return static_cast<std::uint16_t>(nodes_.size() - 1);
   }
 
-  // Holds mutex_ for a moment.
-  std::shared_ptr<Node> node_for_slot(std::int32_t slot) {
+  // The connection of the master serving `slot`. Nodes are never removed,
+  // so the reference stays valid as long as the cluster. Holds mutex_ for a
+  // moment.
+  Connection& node_for_slot(std::int32_t slot) {
     std::lock_guard lock(mutex_);
     const std::uint16_t index = slot >= 0 ? owner_[static_cast<std::size_t>(slot)] : no_node;
-    return index != no_node ? nodes_[index] : nodes_.front();
+    return *(index != no_node ? nodes_[index] : nodes_.front())->connection;
   }
 
   // The node at `address` (a new one if needed); with `moved_slot`, the
@@ -240,35 +242,24 @@ class ClusterConnection final : public Connection,
     return nodes_[index];
   }
 
-  void route(Call call, const std::shared_ptr<Node>& node, bool asking) {
-    const auto deadline = call.deadline;
-    Request request = call.request;  // the original stays for a redirection
-    node->connection->submit(std::move(request),
-                             [self = shared_from_this(), node, call = std::move(call)](
-                                 error_code ec, Reply reply) mutable {
-                               self->on_reply(std::move(call), *node, ec, std::move(reply));
-                             },
-                             {deadline, asking});
-  }
-
-  void on_reply(Call call, const Node& node, error_code ec, Reply reply) {
-    if (!ec && (reply.is_error_code("MOVED") || reply.is_error_code("ASK"))) {
-      if (const auto redirect = parse_redirect(reply, address_of(node))) {
-        if (clock::now() >= call.deadline) {
-          return call.done(make_error_code(Errc::timeout), std::move(reply));
-        }
-        if (call.redirects < max_redirects) {
-          ++call.redirects;
-          const bool moved = redirect->kind == Redirect::Kind::moved;
-          auto target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
-          if (moved && !refreshing_ && clock::now() - last_refresh_ >= min_refresh_interval) {
-            refresh({});
-          }
-          return route(std::move(call), target, !moved);
-        }
-      }
+  // A request `from` answered with MOVED or ASK: sent on to the node the
+  // redirection names (after ASKING for ASK), within its deadline and at
+  // most max_redirects times; otherwise its caller gets the redirection.
+  void on_redirect(const Node& from, RequestQueue::Redirected call) {
+    const auto redirect = parse_redirect(call.reply, address_of(from));
+    if (redirect && clock::now() >= call.deadline) {
+      return call.done(make_error_code(Errc::timeout), std::move(call.reply));
     }
-    call.done(ec, std::move(reply));
+    if (!redirect || call.redirects >= max_redirects) {
+      return call.done({}, std::move(call.reply));
+    }
+    const bool moved = redirect->kind == Redirect::Kind::moved;
+    const auto target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
+    if (moved && !refreshing_ && clock::now() - last_refresh_ >= min_refresh_interval) {
+      refresh({});
+    }
+    target->connection->submit(std::move(call.request), std::move(call.done),
+                               {call.deadline, !moved, call.redirects + 1});
   }
 
   static std::unique_ptr<Locator> make_cluster_node_locator(
