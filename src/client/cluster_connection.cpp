@@ -1,9 +1,10 @@
 #include "client/cluster_connection.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <future>
-#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -23,7 +24,6 @@ constexpr int max_redirects = 16;
 // A MOVED triggers a refresh of the whole map at most this often; the
 // redirection itself already fixed the slot at hand.
 constexpr std::chrono::milliseconds min_refresh_interval{100};
-constexpr std::uint16_t no_node = std::numeric_limits<std::uint16_t>::max();
 
 ServerAddress server_address(const HostPort& node) {
   return {node.host, node.port, {}};
@@ -45,9 +45,7 @@ class ClusterConnection final : public Connection,
                                 public std::enable_shared_from_this<ClusterConnection> {
  public:
   ClusterConnection(const asio::any_io_executor& executor, Settings settings)
-      : strand_(asio::make_strand(executor)), settings_(std::move(settings)) {
-    owner_.fill(no_node);
-  }
+      : strand_(asio::make_strand(executor)), settings_(std::move(settings)) {}
 
   // Reads the slot map from the first seed that gives one.
   void open() {
@@ -179,29 +177,30 @@ class ClusterConnection final : public Connection,
   // known yet takes over the node whose slots it now serves when that node
   // is no master any more (a failover), or gets a new node. Holds mutex_.
   void apply_map(const SlotMap& map) {
-    std::array<std::uint16_t, cluster_slot_count> owner;
-    owner.fill(no_node);
+    std::vector<Node*> owner(cluster_slot_count, nullptr);
     for (const SlotRange& range : map.ranges) {
-      const std::uint16_t index = node_index(range, map);
-      std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, index);
+      Node* const node = node_serving(range, map);
+      std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, node);
     }
-    owner_ = owner;
+    for (std::size_t slot = 0; slot < cluster_slot_count; ++slot) {
+      owner_[slot].store(owner[slot], std::memory_order_release);
+    }
   }
 
-  std::uint16_t node_index(const SlotRange& range, const SlotMap& map) {
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i]->address == range.master) return static_cast<std::uint16_t>(i);
+  Node* node_serving(const SlotRange& range, const SlotMap& map) {
+    for (const auto& node : nodes_) {
+      if (node->address == range.master) return node.get();
     }
-    const std::uint16_t previous = owner_[range.first];
-    if (previous != no_node && !map.is_master(nodes_[previous]->address)) {
-      nodes_[previous]->address = range.master;
+    Node* const previous = owner_[range.first].load(std::memory_order_relaxed);
+    if (previous != nullptr && !map.is_master(previous->address)) {
+      previous->address = range.master;
       return previous;
     }
     return add_node(range.master);
   }
 
   // Holds mutex_.
-  std::uint16_t add_node(const HostPort& address) {
+  Node* add_node(const HostPort& address) {
     auto node = std::make_shared<Node>();
     node->address = address;
     node->connection = Connection::start(
@@ -217,29 +216,39 @@ class ClusterConnection final : public Connection,
           self->on_redirect(*from, std::move(redirected));
         });
     nodes_.push_back(std::move(node));
-    return static_cast<std::uint16_t>(nodes_.size() - 1);
+    return nodes_.back().get();
   }
 
-  // The connection of the master serving `slot`. Nodes are never removed,
-  // so the reference stays valid as long as the cluster. Holds mutex_ for a
-  // moment.
+  // The connection of the master serving `slot` (any master for a request
+  // without keys or a slot no master serves). Lock-free: a routed call
+  // costs one atomic load here. Nodes are never removed, so the reference
+  // stays valid as long as the cluster.
   Connection& node_for_slot(std::int32_t slot) {
+    if (slot >= 0) {
+      if (Node* node = owner_[static_cast<std::size_t>(slot)].load(std::memory_order_acquire)) {
+        return *node->connection;
+      }
+    }
     std::lock_guard lock(mutex_);
-    const std::uint16_t index = slot >= 0 ? owner_[static_cast<std::size_t>(slot)] : no_node;
-    return *(index != no_node ? nodes_[index] : nodes_.front())->connection;
+    return *nodes_.front()->connection;
   }
 
   // The node at `address` (a new one if needed); with `moved_slot`, the
   // slot now points at it.
-  std::shared_ptr<Node> node_at(const HostPort& address, std::int32_t moved_slot) {
+  Node& node_at(const HostPort& address, std::int32_t moved_slot) {
     std::lock_guard lock(mutex_);
-    std::uint16_t index = no_node;
-    for (std::size_t i = 0; i < nodes_.size() && index == no_node; ++i) {
-      if (nodes_[i]->address == address) index = static_cast<std::uint16_t>(i);
+    Node* target = nullptr;
+    for (const auto& node : nodes_) {
+      if (node->address == address) {
+        target = node.get();
+        break;
+      }
     }
-    if (index == no_node) index = add_node(address);
-    if (moved_slot >= 0) owner_[static_cast<std::size_t>(moved_slot)] = index;
-    return nodes_[index];
+    if (target == nullptr) target = add_node(address);
+    if (moved_slot >= 0) {
+      owner_[static_cast<std::size_t>(moved_slot)].store(target, std::memory_order_release);
+    }
+    return *target;
   }
 
   // A request `from` answered with MOVED or ASK: sent on to the node the
@@ -254,12 +263,12 @@ class ClusterConnection final : public Connection,
       return call.done({}, std::move(call.reply));
     }
     const bool moved = redirect->kind == Redirect::Kind::moved;
-    const auto target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
+    Node& target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
     if (moved && !refreshing_ && clock::now() - last_refresh_ >= min_refresh_interval) {
       refresh({});
     }
-    target->connection->submit(std::move(call.request), std::move(call.done),
-                               {call.deadline, !moved, call.redirects + 1});
+    target.connection->submit(std::move(call.request), std::move(call.done),
+                              {call.deadline, !moved, call.redirects + 1});
   }
 
   static std::unique_ptr<Locator> make_cluster_node_locator(
@@ -270,9 +279,10 @@ class ClusterConnection final : public Connection,
   Settings settings_;
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mutex_;                  // guards nodes_, owner_ and every Node::address
+  mutable std::mutex mutex_;                  // guards nodes_, writes to owner_, Node::address
   std::vector<std::shared_ptr<Node>> nodes_;  // only ever grows
-  std::array<std::uint16_t, cluster_slot_count> owner_{};
+  // The node serving each slot (null: none known); read without mutex_.
+  std::array<std::atomic<Node*>, cluster_slot_count> owner_{};
 
   // On the strand:
   bool refreshing_ = false;
