@@ -134,7 +134,11 @@ class ClusterConnection final : public Connection,
   }
 
   SlotMap read_seed_map(const HostPort& seed) {
-    auto connection = Connection::open(strand_, node_settings(seed));
+    // On a strand of its own over the I/O executor: wrapping strand_ in an
+    // any_io_executor would share a reference count that the seed
+    // connection may drop last on an I/O thread, through a fence that
+    // ThreadSanitizer cannot see.
+    auto connection = Connection::open(strand_.get_inner_executor(), node_settings(seed));
     std::promise<std::pair<error_code, Reply>> answered;
     auto answer = answered.get_future();
     connection->execute(cluster_slots_request(), [&answered](error_code ec, Reply reply) {
