@@ -3,9 +3,13 @@
 // client against the same call through a redis:// client connected
 // straight to the master that owns the slot. Same master, same run,
 // alternating rounds; the ratio is the routing's cost (target: >= 0.9).
+// Each round also reports the client's CPU time per call (the whole
+// process's, while only that round's client is busy), which a loaded
+// machine disturbs far less than throughput.
 // Usage: distkit_cluster_bench <redis://master> <redis-cluster://seeds>
 //   [depth=64] [calls per round=200000] [rounds=5]
 #include <hiredis/hiredis.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,8 +24,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Calls per second of `total` incs kept `depth` in flight.
-double run_round(distkit::StrictCounter& counter, int depth, int total) {
+struct Round {
+  double calls_per_second;
+  double cpu_ns_per_call;  // user + system time of this process
+};
+
+std::chrono::nanoseconds process_cpu_time() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto time = [](const timeval& t) {
+    return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+  };
+  return time(usage.ru_utime) + time(usage.ru_stime);
+}
+
+// `total` incs kept `depth` in flight.
+Round run_round(distkit::StrictCounter& counter, int depth, int total) {
   const distkit::RedisKey key("k");
   std::atomic<int> started{0};
   std::atomic<int> finished{0};
@@ -35,9 +53,12 @@ double run_round(distkit::StrictCounter& counter, int depth, int total) {
     });
   };
   const auto start = Clock::now();
+  const auto cpu_start = process_cpu_time();
   for (int i = 0; i < depth; ++i) start_one();
   drained.get_future().wait();
-  return total / std::chrono::duration<double>(Clock::now() - start).count();
+  const std::chrono::duration<double> wall = Clock::now() - start;
+  const std::chrono::duration<double, std::nano> cpu = process_cpu_time() - cpu_start;
+  return {total / wall.count(), cpu.count() / total};
 }
 
 // A prefix whose StrictCounter hash the master at `host:port` serves (it
@@ -87,18 +108,27 @@ int main(int argc, char** argv) {
   run_round(*cluster_counter, depth, calls / 10);
   std::vector<double> direct_rates;
   std::vector<double> cluster_rates;
+  std::vector<double> direct_cpu;
+  std::vector<double> cluster_cpu;
   for (int round = 0; round < rounds; ++round) {
-    direct_rates.push_back(run_round(*direct_counter, depth, calls));
-    cluster_rates.push_back(run_round(*cluster_counter, depth, calls));
+    const Round direct_round = run_round(*direct_counter, depth, calls);
+    const Round cluster_round = run_round(*cluster_counter, depth, calls);
+    direct_rates.push_back(direct_round.calls_per_second);
+    cluster_rates.push_back(cluster_round.calls_per_second);
+    direct_cpu.push_back(direct_round.cpu_ns_per_call);
+    cluster_cpu.push_back(cluster_round.cpu_ns_per_call);
     std::cout << "round " << round + 1 << ": redis:// " << static_cast<long>(direct_rates.back())
               << " inc/s, redis-cluster:// " << static_cast<long>(cluster_rates.back())
-              << " inc/s\n";
+              << " inc/s; client CPU per call " << static_cast<long>(direct_cpu.back()) << " ns, "
+              << static_cast<long>(cluster_cpu.back()) << " ns\n";
   }
   const double ratio = median(cluster_rates) / median(direct_rates);
   std::cout << "median: redis:// " << static_cast<long>(median(direct_rates))
             << " inc/s, redis-cluster:// " << static_cast<long>(median(cluster_rates))
             << " inc/s, ratio " << ratio << " (depth " << depth << ", " << calls
-            << " calls per round)\n";
+            << " calls per round); client CPU per call " << static_cast<long>(median(direct_cpu))
+            << " ns, " << static_cast<long>(median(cluster_cpu)) << " ns, ratio "
+            << median(cluster_cpu) / median(direct_cpu) << "\n";
   direct_counter->clear();
   return 0;
 }

@@ -1,9 +1,10 @@
 #include "client/cluster_connection.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <future>
-#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -23,7 +24,6 @@ constexpr int max_redirects = 16;
 // A MOVED triggers a refresh of the whole map at most this often; the
 // redirection itself already fixed the slot at hand.
 constexpr std::chrono::milliseconds min_refresh_interval{100};
-constexpr std::uint16_t no_node = std::numeric_limits<std::uint16_t>::max();
 
 ServerAddress server_address(const HostPort& node) {
   return {node.host, node.port, {}};
@@ -45,9 +45,7 @@ class ClusterConnection final : public Connection,
                                 public std::enable_shared_from_this<ClusterConnection> {
  public:
   ClusterConnection(const asio::any_io_executor& executor, Settings settings)
-      : strand_(asio::make_strand(executor)), settings_(std::move(settings)) {
-    owner_.fill(no_node);
-  }
+      : strand_(asio::make_strand(executor)), settings_(std::move(settings)) {}
 
   // Reads the slot map from the first seed that gives one.
   void open() {
@@ -73,8 +71,10 @@ class ClusterConnection final : public Connection,
       asio::post(strand_, [done = std::move(done), error]() mutable { done(error, {}); });
       return;
     }
-    route({std::move(request), std::move(done), how.deadline, slot, 0}, node_for_slot(slot),
-          how.asking);
+    // The node's connection owns the request from here on; should the
+    // cluster redirect it, the connection hands it back (on_redirect), so
+    // nothing is copied or wrapped on the way to the master.
+    node_for_slot(slot).submit(std::move(request), std::move(done), how);
   }
 
   void close() override {
@@ -126,15 +126,6 @@ class ClusterConnection final : public Connection,
   }
 
  private:
-  // One caller's request on its way, kept for redirections.
-  struct Call {
-    Request request;
-    ReplyCallback done;
-    clock::time_point deadline;
-    std::int32_t slot;
-    int redirects;
-  };
-
   Connection::Settings node_settings(const HostPort& address) const {
     Settings settings = settings_;
     settings.url.scheme = settings_.url.uses_tls() ? UrlScheme::rediss : UrlScheme::redis;
@@ -143,7 +134,11 @@ class ClusterConnection final : public Connection,
   }
 
   SlotMap read_seed_map(const HostPort& seed) {
-    auto connection = Connection::open(strand_, node_settings(seed));
+    // On a strand of its own over the I/O executor: wrapping strand_ in an
+    // any_io_executor would share a reference count that the seed
+    // connection may drop last on an I/O thread, through a fence that
+    // ThreadSanitizer cannot see.
+    auto connection = Connection::open(strand_.get_inner_executor(), node_settings(seed));
     std::promise<std::pair<error_code, Reply>> answered;
     auto answer = answered.get_future();
     connection->execute(cluster_slots_request(), [&answered](error_code ec, Reply reply) {
@@ -186,89 +181,98 @@ class ClusterConnection final : public Connection,
   // known yet takes over the node whose slots it now serves when that node
   // is no master any more (a failover), or gets a new node. Holds mutex_.
   void apply_map(const SlotMap& map) {
-    std::array<std::uint16_t, cluster_slot_count> owner;
-    owner.fill(no_node);
+    std::vector<Node*> owner(cluster_slot_count, nullptr);
     for (const SlotRange& range : map.ranges) {
-      const std::uint16_t index = node_index(range, map);
-      std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, index);
+      Node* const node = node_serving(range, map);
+      std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, node);
     }
-    owner_ = owner;
+    for (std::size_t slot = 0; slot < cluster_slot_count; ++slot) {
+      owner_[slot].store(owner[slot], std::memory_order_release);
+    }
   }
 
-  std::uint16_t node_index(const SlotRange& range, const SlotMap& map) {
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i]->address == range.master) return static_cast<std::uint16_t>(i);
+  Node* node_serving(const SlotRange& range, const SlotMap& map) {
+    for (const auto& node : nodes_) {
+      if (node->address == range.master) return node.get();
     }
-    const std::uint16_t previous = owner_[range.first];
-    if (previous != no_node && !map.is_master(nodes_[previous]->address)) {
-      nodes_[previous]->address = range.master;
+    Node* const previous = owner_[range.first].load(std::memory_order_relaxed);
+    if (previous != nullptr && !map.is_master(previous->address)) {
+      previous->address = range.master;
       return previous;
     }
     return add_node(range.master);
   }
 
   // Holds mutex_.
-  std::uint16_t add_node(const HostPort& address) {
+  Node* add_node(const HostPort& address) {
     auto node = std::make_shared<Node>();
     node->address = address;
     node->connection = Connection::start(
         strand_, node_settings(address),
         [cluster = weak_from_this(), weak_node = std::weak_ptr(node)](const Strand& strand) {
           return make_cluster_node_locator(strand, cluster, weak_node);
+        },
+        [cluster = weak_from_this(),
+         weak_node = std::weak_ptr(node)](RequestQueue::Redirected redirected) {
+          const auto self = cluster.lock();
+          const auto from = weak_node.lock();
+          if (!self || !from) return redirected.done(make_error_code(Errc::closed), {});
+          self->on_redirect(*from, std::move(redirected));
         });
     nodes_.push_back(std::move(node));
-    return static_cast<std::uint16_t>(nodes_.size() - 1);
+    return nodes_.back().get();
   }
 
-  // Holds mutex_ for a moment.
-  std::shared_ptr<Node> node_for_slot(std::int32_t slot) {
+  // The connection of the master serving `slot` (any master for a request
+  // without keys or a slot no master serves). Lock-free: a routed call
+  // costs one atomic load here. Nodes are never removed, so the reference
+  // stays valid as long as the cluster.
+  Connection& node_for_slot(std::int32_t slot) {
+    if (slot >= 0) {
+      if (Node* node = owner_[static_cast<std::size_t>(slot)].load(std::memory_order_acquire)) {
+        return *node->connection;
+      }
+    }
     std::lock_guard lock(mutex_);
-    const std::uint16_t index = slot >= 0 ? owner_[static_cast<std::size_t>(slot)] : no_node;
-    return index != no_node ? nodes_[index] : nodes_.front();
+    return *nodes_.front()->connection;
   }
 
   // The node at `address` (a new one if needed); with `moved_slot`, the
   // slot now points at it.
-  std::shared_ptr<Node> node_at(const HostPort& address, std::int32_t moved_slot) {
+  Node& node_at(const HostPort& address, std::int32_t moved_slot) {
     std::lock_guard lock(mutex_);
-    std::uint16_t index = no_node;
-    for (std::size_t i = 0; i < nodes_.size() && index == no_node; ++i) {
-      if (nodes_[i]->address == address) index = static_cast<std::uint16_t>(i);
-    }
-    if (index == no_node) index = add_node(address);
-    if (moved_slot >= 0) owner_[static_cast<std::size_t>(moved_slot)] = index;
-    return nodes_[index];
-  }
-
-  void route(Call call, const std::shared_ptr<Node>& node, bool asking) {
-    const auto deadline = call.deadline;
-    Request request = call.request;  // the original stays for a redirection
-    node->connection->submit(std::move(request),
-                             [self = shared_from_this(), node, call = std::move(call)](
-                                 error_code ec, Reply reply) mutable {
-                               self->on_reply(std::move(call), *node, ec, std::move(reply));
-                             },
-                             {deadline, asking});
-  }
-
-  void on_reply(Call call, const Node& node, error_code ec, Reply reply) {
-    if (!ec && (reply.is_error_code("MOVED") || reply.is_error_code("ASK"))) {
-      if (const auto redirect = parse_redirect(reply, address_of(node))) {
-        if (clock::now() >= call.deadline) {
-          return call.done(make_error_code(Errc::timeout), std::move(reply));
-        }
-        if (call.redirects < max_redirects) {
-          ++call.redirects;
-          const bool moved = redirect->kind == Redirect::Kind::moved;
-          auto target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
-          if (moved && !refreshing_ && clock::now() - last_refresh_ >= min_refresh_interval) {
-            refresh({});
-          }
-          return route(std::move(call), target, !moved);
-        }
+    Node* target = nullptr;
+    for (const auto& node : nodes_) {
+      if (node->address == address) {
+        target = node.get();
+        break;
       }
     }
-    call.done(ec, std::move(reply));
+    if (target == nullptr) target = add_node(address);
+    if (moved_slot >= 0) {
+      owner_[static_cast<std::size_t>(moved_slot)].store(target, std::memory_order_release);
+    }
+    return *target;
+  }
+
+  // A request `from` answered with MOVED or ASK: sent on to the node the
+  // redirection names (after ASKING for ASK), within its deadline and at
+  // most max_redirects times; otherwise its caller gets the redirection.
+  void on_redirect(const Node& from, RequestQueue::Redirected call) {
+    const auto redirect = parse_redirect(call.reply, address_of(from));
+    if (redirect && clock::now() >= call.deadline) {
+      return call.done(make_error_code(Errc::timeout), std::move(call.reply));
+    }
+    if (!redirect || call.redirects >= max_redirects) {
+      return call.done({}, std::move(call.reply));
+    }
+    const bool moved = redirect->kind == Redirect::Kind::moved;
+    Node& target = node_at(redirect->target, moved ? redirect->slot : Request::no_keys);
+    if (moved && !refreshing_ && clock::now() - last_refresh_ >= min_refresh_interval) {
+      refresh({});
+    }
+    target.connection->submit(std::move(call.request), std::move(call.done),
+                              {call.deadline, !moved, call.redirects + 1});
   }
 
   static std::unique_ptr<Locator> make_cluster_node_locator(
@@ -279,9 +283,10 @@ class ClusterConnection final : public Connection,
   Settings settings_;
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mutex_;                  // guards nodes_, owner_ and every Node::address
+  mutable std::mutex mutex_;                  // guards nodes_, writes to owner_, Node::address
   std::vector<std::shared_ptr<Node>> nodes_;  // only ever grows
-  std::array<std::uint16_t, cluster_slot_count> owner_{};
+  // The node serving each slot (null: none known); read without mutex_.
+  std::array<std::atomic<Node*>, cluster_slot_count> owner_{};
 
   // On the strand:
   bool refreshing_ = false;

@@ -66,10 +66,12 @@ std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
 class PipelinedConnection final : public Connection,
                                   public std::enable_shared_from_this<PipelinedConnection> {
  public:
-  PipelinedConnection(Strand strand, Settings settings, const LocatorFactory& locate)
+  PipelinedConnection(Strand strand, Settings settings, const LocatorFactory& locate,
+                      RedirectHandler on_redirect = {})
       : strand_(std::move(strand)),
         settings_(std::move(settings)),
         locator_(locate ? locate(strand_) : make_locator(executor_, settings_)),
+        on_redirect_(std::move(on_redirect)),
         connect_timer_(strand_),
         request_timer_(strand_),
         reconnect_timer_(strand_),
@@ -95,8 +97,10 @@ class PipelinedConnection final : public Connection,
     std::lock_guard lock(inbox_mutex_);
     // ASKING applies to the very next command, so both enter the inbox
     // under one lock, next to each other.
-    if (how.asking) inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline});
-    inbox_.push_back({std::move(request), std::move(done), how.deadline});
+    if (how.asking) {
+      inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline, 0});
+    }
+    inbox_.push_back({std::move(request), std::move(done), how.deadline, how.redirects});
     if (!drain_scheduled_) {
       drain_scheduled_ = true;
       asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
@@ -129,6 +133,7 @@ class PipelinedConnection final : public Connection,
     Request request;
     ReplyCallback done;
     clock::time_point deadline;
+    int redirects;
   };
 
   static Request asking_request() { return RequestBuilder("ASKING").build(); }
@@ -136,6 +141,10 @@ class PipelinedConnection final : public Connection,
   static void run(std::vector<RequestQueue::Finished>& finished) {
     for (auto& entry : finished) entry.run();
     finished.clear();
+  }
+
+  void hand_back_redirected(std::vector<RequestQueue::Redirected>& redirected) {
+    for (auto& entry : redirected) on_redirect_(std::move(entry));
   }
 
   // The locator says the server is no longer the right one (a failover):
@@ -169,7 +178,7 @@ class PipelinedConnection final : public Connection,
       // EVALSHA in the same pipeline then finds it, so a new script never
       // meets NOSCRIPT (whose cure must hold back everything behind it).
       if (remember_script(entry.request.script())) entry.request.switch_to_eval();
-      queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline);
+      queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects);
     }
     recycle(std::move(batch), spare_inbox_);
     arm_request_timer();
@@ -333,6 +342,8 @@ class PipelinedConnection final : public Connection,
     last_read_ = clock::now();
     const auto generation = generation_;
     std::vector<RequestQueue::Finished> finished = std::exchange(spare_finished_, {});
+    std::vector<RequestQueue::Redirected> redirected;
+    auto* const hand_back = on_redirect_ ? &redirected : nullptr;
     try {
       reader_->feed({read_buffer_.data(), size});
       while (auto reply = reader_->next()) {
@@ -341,13 +352,17 @@ class PipelinedConnection final : public Connection,
           if (generation != generation_) return;  // the handshake gave up
           continue;
         }
-        if (auto refusal = queue_.on_reply(std::move(*reply), finished)) note_refusal(*refusal);
+        if (auto refusal = queue_.on_reply(std::move(*reply), finished, hand_back)) {
+          note_refusal(*refusal);
+        }
       }
     } catch (const Error& e) {
       run(finished);
+      hand_back_redirected(redirected);
       return connection_lost(e.what());
     }
     run(finished);
+    hand_back_redirected(redirected);
     recycle(std::move(finished), spare_finished_);
     // A callback may have closed the connection or triggered a reconnect.
     if (generation != generation_ || state_ == State::closed) return;
@@ -480,6 +495,7 @@ class PipelinedConnection final : public Connection,
   asio::any_io_executor executor_{strand_};
   Settings settings_;
   std::unique_ptr<Locator> locator_;
+  RedirectHandler on_redirect_;  // empty but for Redis Cluster
   asio::steady_timer connect_timer_;
   asio::steady_timer request_timer_;
   asio::steady_timer reconnect_timer_;
@@ -526,8 +542,10 @@ std::shared_ptr<Connection> Connection::open(asio::any_io_executor executor, Set
 }
 
 std::shared_ptr<Connection> Connection::start(const Strand& strand, Settings settings,
-                                              const LocatorFactory& locate) {
-  auto connection = std::make_shared<PipelinedConnection>(strand, std::move(settings), locate);
+                                              const LocatorFactory& locate,
+                                              RedirectHandler on_redirect) {
+  auto connection = std::make_shared<PipelinedConnection>(strand, std::move(settings), locate,
+                                                          std::move(on_redirect));
   connection->start(true);
   return connection;
 }

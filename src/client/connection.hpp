@@ -39,12 +39,18 @@ class Connection {
   // Makes the locator of a connection whose strand is the argument.
   using LocatorFactory = std::function<std::unique_ptr<Locator>(const Strand&)>;
 
-  // When a request must be answered, and whether ASKING goes right before
-  // it (Redis Cluster, after an ASK redirection).
+  // When a request must be answered, whether ASKING goes right before it
+  // (Redis Cluster, after an ASK redirection), and how many redirections it
+  // followed to get here.
   struct Submission {
     std::chrono::steady_clock::time_point deadline;
     bool asking = false;
+    int redirects = 0;
   };
+
+  // Takes a request Redis Cluster redirected, with its callback (which is
+  // then not called by the connection). Runs on the connection's strand.
+  using RedirectHandler = std::function<void(RequestQueue::Redirected)>;
 
   // Starts connecting on `executor` and blocks until the first connection is
   // ready. Throws Error{Errc::connection} when it fails within
@@ -54,9 +60,12 @@ class Connection {
   // A connection that shares `strand` and finds its server through the
   // locator `locate` makes. Returns at once; requests wait for the first
   // connection, and a failed attempt is retried with backoff like a
-  // reconnect. Used by Redis Cluster, one per master.
+  // reconnect. A request answered with MOVED or ASK goes to
+  // `on_redirect` instead of its callback. Used by Redis Cluster, one per
+  // master.
   static std::shared_ptr<Connection> start(const Strand& strand, Settings settings,
-                                           const LocatorFactory& locate);
+                                           const LocatorFactory& locate,
+                                           RedirectHandler on_redirect);
 
   virtual ~Connection() = default;
 

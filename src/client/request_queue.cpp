@@ -37,6 +37,10 @@ void erase_expired(Entries& entries, Expired expired, Fail fail) {
   if (entries.empty()) clear_releasing(entries);
 }
 
+bool is_redirection(const Reply& reply) noexcept {
+  return reply.is_error() && (reply.is_error_code("MOVED") || reply.is_error_code("ASK"));
+}
+
 }  // namespace
 
 void RequestQueue::finish(Entry& entry, boost::system::error_code error, Reply reply,
@@ -46,8 +50,9 @@ void RequestQueue::finish(Entry& entry, boost::system::error_code error, Reply r
   entry.done = {};
 }
 
-void RequestQueue::push(Request request, ReplyCallback done, clock::time_point deadline) {
-  queued_.push_back({std::move(request), std::move(done), deadline});
+void RequestQueue::push(Request request, ReplyCallback done, clock::time_point deadline,
+                        int redirects) {
+  queued_.push_back({std::move(request), std::move(done), deadline, redirects});
 }
 
 std::size_t RequestQueue::take_writable(std::string& out) {
@@ -62,10 +67,19 @@ std::size_t RequestQueue::take_writable(std::string& out) {
   return taken;
 }
 
-std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished) {
+std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished,
+                                              std::vector<Redirected>* redirected) {
   if (in_flight() == 0) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
   Entry entry = std::move(oldest_in_flight());
   pop_oldest_in_flight();
+  if (redirected != nullptr && is_redirection(reply)) {
+    // It did not run here, so it neither overtakes nor joins refused ones.
+    if (entry.done) {
+      redirected->push_back({std::move(entry.request), std::move(entry.done), entry.deadline,
+                             entry.redirects, std::move(reply)});
+    }
+    return std::nullopt;
+  }
   const bool is_script = entry.request.script() != nullptr && !entry.request.uses_eval();
   const auto refusal = classify_refusal(reply, is_script);
   if (refusal) {

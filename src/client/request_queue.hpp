@@ -52,7 +52,19 @@ class RequestQueue {
     void run() { done(error, std::move(reply)); }
   };
 
-  void push(Request request, ReplyCallback done, clock::time_point deadline);
+  // A request Redis Cluster redirected (MOVED or ASK) instead of running
+  // it, handed back whole with its callback, so that the cluster client can
+  // send it on without keeping a copy of every request it routes.
+  struct Redirected {
+    Request request;
+    ReplyCallback done;
+    clock::time_point deadline;
+    int redirects;  // how often it was redirected before this reply
+    Reply reply;    // the MOVED or ASK error
+  };
+
+  // `redirects` counts the redirections the request already followed.
+  void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0);
 
   // Appends the bytes of every queued request to `out` and moves them in
   // flight; nothing while refused requests wait. Returns how many it took.
@@ -60,9 +72,12 @@ class RequestQueue {
 
   // Matches `reply` with the oldest in-flight request. Returns the refusal
   // when Redis refused that request (it is then set aside, and an EVALSHA
-  // refused with NOSCRIPT becomes EVAL). Throws Error{Errc::connection} when
+  // refused with NOSCRIPT becomes EVAL). With `redirected`, a MOVED or ASK
+  // reply hands its request back there instead of finishing it (one nobody
+  // waits for any more is dropped). Throws Error{Errc::connection} when
   // nothing is in flight (a protocol desync).
-  std::optional<Refusal> on_reply(Reply reply, std::vector<Finished>& finished);
+  std::optional<Refusal> on_reply(Reply reply, std::vector<Finished>& finished,
+                                  std::vector<Redirected>* redirected = nullptr);
 
   // True when refused requests wait and every earlier request is answered:
   // time to resume_refused(), after whatever cures the refusal.
@@ -94,6 +109,7 @@ class RequestQueue {
     Request request;
     ReplyCallback done;
     clock::time_point deadline;
+    int redirects;
   };
 
   static void finish(Entry& entry, boost::system::error_code error, Reply reply,

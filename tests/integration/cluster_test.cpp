@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "client/cluster_slot.hpp"
+#include "local_redis_server.hpp"
 #include "process.hpp"
 #include "redis_cluster.hpp"
 #include "server_process.hpp"
@@ -111,14 +112,15 @@ TEST(ClusterClient, SlotsAreTheClustersKeySlots) {
 TEST(ClusterClient, SeedsThatAreNoClusterAreRefused) {
   RedisCluster cluster;
   try {
-    Client::connect("redis-cluster://127.0.0.1:" + std::to_string(free_port()));
+    Client::connect("redis-cluster://127.0.0.1:" + std::to_string(tools::free_loopback_port()));
     FAIL() << "connected to nothing";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::connection);
   }
   // Any live seed will do, even after dead ones.
-  auto client = Client::connect("redis-cluster://127.0.0.1:" + std::to_string(free_port()) +
-                                ",127.0.0.1:" + cluster.ports().back());
+  auto client =
+      Client::connect("redis-cluster://127.0.0.1:" + std::to_string(tools::free_loopback_port()) +
+                      ",127.0.0.1:" + cluster.ports().back());
   auto counter = StrictCounter::create({unique_prefix(), client});
   EXPECT_EQ(counter->inc(RedisKey("k"), 2), 2);
 }

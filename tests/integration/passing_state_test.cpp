@@ -9,6 +9,7 @@
 
 #include "child_process.hpp"
 #include "counter_fixture.hpp"
+#include "local_redis_server.hpp"
 #include "redis_server.hpp"
 #include "server_process.hpp"
 
@@ -38,7 +39,7 @@ struct Outcomes {
 
 TEST(PassingState, RestartWhileLoadingIsWaitedOutNotReportedAsRedisError) {
   TempDir dir;
-  const std::string port = std::to_string(free_port());
+  const std::string port = std::to_string(tools::free_loopback_port());
   const std::string url = "redis://127.0.0.1:" + port;
   // "--save" makes the clean shutdown below write every acknowledged
   // increment, and the filler makes loading it take a noticeable time.

@@ -12,6 +12,7 @@
 
 #include "client/client_access.hpp"
 #include "counter_fixture.hpp"
+#include "local_redis_server.hpp"
 #include "server_process.hpp"
 
 namespace distkit::test {
@@ -33,7 +34,7 @@ class SentinelSetup {
         master_(server(master_port)),
         replica_(server(replica_port, {"--replicaof", "127.0.0.1", master_port})) {
     for (int i = 0; i < sentinel_count; ++i) {
-      const std::string port = std::to_string(free_port());
+      const std::string port = std::to_string(tools::free_loopback_port());
       const std::string config = dir_.file("sentinel-" + port + ".conf");
       std::ofstream(config) << "bind 127.0.0.1\ndir " << dir_.path()
                             << "\nsentinel monitor mymaster 127.0.0.1 " << master_port
@@ -111,8 +112,8 @@ class SentinelSetup {
     return cli(sentinel_ports.front(), {"SENTINEL", "FAILOVER", "mymaster"});
   }
 
-  const std::string master_port = std::to_string(free_port());
-  const std::string replica_port = std::to_string(free_port());
+  const std::string master_port = std::to_string(tools::free_loopback_port());
+  const std::string replica_port = std::to_string(tools::free_loopback_port());
   std::vector<std::string> sentinel_ports;
 
  private:

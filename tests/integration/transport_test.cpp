@@ -5,6 +5,7 @@
 #include <distkit/distkit.hpp>
 
 #include "counter_fixture.hpp"
+#include "local_redis_server.hpp"
 #include "server_process.hpp"
 
 namespace distkit::test {
@@ -88,7 +89,7 @@ class TlsRedis {
   }
 
   TestCertificates certificates;
-  const std::string port = std::to_string(free_port());
+  const std::string port = std::to_string(tools::free_loopback_port());
 
  private:
   TempDir dir_;

@@ -29,9 +29,6 @@ class TempDir {
   std::string path_;
 };
 
-// A loopback TCP port nothing listened on a moment ago.
-std::uint16_t free_port();
-
 // One server process (redis-server, or redis-server --sentinel) started
 // with `argv` exactly as given, its output discarded. The destructor kills
 // and reaps it, so a failing test leaves nothing running.

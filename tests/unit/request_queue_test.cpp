@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client/cluster_slot.hpp"
 #include "client/script.hpp"
 #include "distkit/error.hpp"
 #include "replies.hpp"
@@ -110,6 +111,88 @@ TEST(RequestQueue, ARefusedRequestOvertakenByALaterOneFailsUnrun) {
   EXPECT_EQ(inc.error, Errc::connection);
   EXPECT_EQ(set.reply.text, "0");
   EXPECT_EQ(queue.refused(), 0u);
+}
+
+TEST(RequestQueue, RedirectionsHandBackTheRequestWhole) {
+  RequestQueue queue;
+  Recorded moved, asked, ran;
+  queue.push(RequestBuilder("HINCRBY").key("{a}").arg("f").arg(std::int64_t{1}).build(),
+             record(moved), later, 2);
+  queue.push(RequestBuilder("GET").key("{b}").build(), record(asked), later);
+  queue.push(RequestBuilder("GET").key("{c}").build(), record(ran), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  std::vector<RequestQueue::Redirected> redirected;
+  EXPECT_FALSE(queue.on_reply(error_reply("MOVED 15495 127.0.0.1:7002"), finished, &redirected));
+  EXPECT_FALSE(queue.on_reply(error_reply("ASK 3300 127.0.0.1:7003"), finished, &redirected));
+  EXPECT_FALSE(queue.on_reply(bulk("c"), finished, &redirected));
+  run(finished);
+  // Neither callback ran: the requests, their callbacks and deadlines and
+  // the redirections come back, in order, to be sent on.
+  EXPECT_FALSE(moved.called);
+  EXPECT_FALSE(asked.called);
+  EXPECT_EQ(ran.reply.text, "c");
+  ASSERT_EQ(redirected.size(), 2u);
+  EXPECT_EQ(std::string(redirected[0].request.head()) + std::string(redirected[0].request.tail()),
+            "*4\r\n$7\r\nHINCRBY\r\n$3\r\n{a}\r\n$1\r\nf\r\n$1\r\n1\r\n");
+  EXPECT_EQ(redirected[0].request.slot(), std::int32_t{cluster_key_slot("{a}")});
+  EXPECT_EQ(redirected[0].redirects, 2);
+  EXPECT_EQ(redirected[0].deadline, later);
+  EXPECT_EQ(redirected[0].reply.text, "MOVED 15495 127.0.0.1:7002");
+  EXPECT_EQ(redirected[1].redirects, 0);
+  EXPECT_EQ(redirected[1].reply.text, "ASK 3300 127.0.0.1:7003");
+  redirected[1].done({}, bulk("b"));
+  EXPECT_EQ(asked.reply.text, "b");
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
+TEST(RequestQueue, WithoutHandBackARedirectionIsTheReply) {
+  RequestQueue queue;
+  Recorded moved;
+  queue.push(RequestBuilder("GET").key("k").build(), record(moved), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  EXPECT_FALSE(queue.on_reply(error_reply("MOVED 12539 127.0.0.1:7002"), finished));
+  run(finished);
+  EXPECT_EQ(moved.reply.text, "MOVED 12539 127.0.0.1:7002");
+}
+
+TEST(RequestQueue, ARedirectedRequestNobodyWaitsForIsDropped) {
+  RequestQueue queue;
+  const auto now = clock::now();
+  Recorded expired;
+  queue.push(RequestBuilder("GET").key("k").build(), record(expired), now);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  queue.expire(now, make_error_code(Errc::connection), finished);
+  run(finished);
+  EXPECT_EQ(expired.error, Errc::timeout);
+  std::vector<RequestQueue::Redirected> redirected;
+  EXPECT_FALSE(queue.on_reply(error_reply("MOVED 12539 127.0.0.1:7002"), finished, &redirected));
+  EXPECT_TRUE(redirected.empty());
+  EXPECT_TRUE(finished.empty());
+}
+
+TEST(RequestQueue, ARedirectionDoesNotOvertakeRefusedRequests) {
+  RequestQueue queue;
+  Recorded refused, moved;
+  queue.push(RequestBuilder("A").build(), record(refused), later);
+  queue.push(RequestBuilder("GET").key("k").build(), record(moved), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  std::vector<RequestQueue::Redirected> redirected;
+  EXPECT_EQ(queue.on_reply(error_reply("TRYAGAIN Multiple keys request during rehashing of slot"),
+                           finished, &redirected),
+            Refusal::passing);
+  EXPECT_FALSE(queue.on_reply(error_reply("MOVED 12539 127.0.0.1:7002"), finished, &redirected));
+  // The redirected request did not run here, so the refused one still may.
+  EXPECT_TRUE(finished.empty());
+  EXPECT_EQ(redirected.size(), 1u);
+  EXPECT_TRUE(queue.refused_ready());
 }
 
 TEST(RequestQueue, PassingStatesAreRetriedInOrderAndExpireAsUnsent) {

@@ -21,6 +21,20 @@ struct ClusterMaster {
   bool owns(std::uint16_t slot) const noexcept;
 };
 
+// What a LocalRedisCluster is made of.
+struct LocalClusterOptions {
+  int masters = 3;
+  int replicas_per_master = 0;
+  // Added to every node's command line, e.g. {"--cluster-node-timeout", "1000"}.
+  std::vector<std::string> node_args;
+  // Every node also serves TLS on a second port, and the nodes speak TLS
+  // to each other (tls-cluster, tls-replication), all with certificates of
+  // one CA (ca_file()).
+  bool tls = false;
+  // Set as every node's requirepass and masterauth.
+  std::string password;
+};
+
 // Starts masters * (1 + replicas_per_master) nodes, each in its own
 // temporary directory (with its nodes.conf), with a cluster bus on a second
 // free port and `node_args` (e.g. {"--cluster-node-timeout", "1000"}), joins
@@ -35,11 +49,19 @@ class LocalRedisCluster {
  public:
   explicit LocalRedisCluster(int masters = 3, int replicas_per_master = 0,
                              const std::vector<std::string>& node_args = {});
+  explicit LocalRedisCluster(const LocalClusterOptions& options);
+  ~LocalRedisCluster();
   LocalRedisCluster(const LocalRedisCluster&) = delete;
   LocalRedisCluster& operator=(const LocalRedisCluster&) = delete;
 
-  // redis-cluster://127.0.0.1:<port>,... listing every node as a seed.
+  // redis-cluster://127.0.0.1:<port>,... listing every node as a seed (by
+  // its plain port), with the password if there is one.
   std::string url() const;
+  // rediss-cluster://127.0.0.1:<tls port>,... (with the password); empty
+  // without TLS.
+  std::string tls_url() const;
+  // The CA that signed every node's certificate; empty without TLS.
+  std::string ca_file() const;
   // The masters as created, with their slots (not updated by failovers or
   // resharding).
   const std::vector<ClusterMaster>& masters() const noexcept { return masters_; }
@@ -50,6 +72,12 @@ class LocalRedisCluster {
   LocalRedisServer& node(std::uint16_t port) const;
 
  private:
+  void start_nodes(const LocalClusterOptions& options);
+  void remove_certificates();
+  std::string cluster_url(bool tls) const;
+
+  std::string password_;
+  std::string certificate_directory_;  // empty without TLS
   std::vector<std::unique_ptr<LocalRedisServer>> nodes_;
   std::vector<ClusterMaster> masters_;
 };

@@ -37,6 +37,15 @@ std::uint16_t free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
+std::string make_tracked_directory(const std::string& name) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (name + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    throw std::system_error(errno, std::generic_category(), "mkdtemp");
+  }
+  track_directory(pattern);
+  return pattern;
+}
+
 namespace {
 
 // Whether a Redis answers on `port`.
@@ -60,25 +69,26 @@ bool answers_ping(std::uint16_t port) {
 
 }  // namespace
 
-LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args, LocalListeners listeners)
-    : extra_args_(std::move(extra_args)), port_(free_loopback_port()) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "distkit-redis-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "mkdtemp");
-  }
-  directory_ = pattern;
-  track_directory(directory_);
+LocalRedisServer::LocalRedisServer(std::vector<std::string> extra_args, LocalListeners listeners,
+                                   std::string certificate_directory)
+    : extra_args_(std::move(extra_args)),
+      certificate_directory_(std::move(certificate_directory)),
+      port_(free_loopback_port()) {
+  directory_ = make_tracked_directory("distkit-redis");
   try {
     if (listeners == LocalListeners::plain_and_tls) {
-      make_server_certificates(directory_);
+      if (certificate_directory_.empty()) {
+        certificate_directory_ = directory_;
+        make_server_certificates(directory_);
+      }
       do {
         tls_port_ = free_loopback_port();
       } while (tls_port_ == port_);
       extra_args_.insert(extra_args_.end(),
                          {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",
-                          directory_ + "/" + server_certificate_file, "--tls-key-file",
-                          directory_ + "/" + server_key_file, "--tls-ca-cert-file", ca_file(),
-                          "--tls-auth-clients", "no"});
+                          certificate_directory_ + "/" + server_certificate_file, "--tls-key-file",
+                          certificate_directory_ + "/" + server_key_file, "--tls-ca-cert-file",
+                          ca_file(), "--tls-auth-clients", "no"});
     }
     start();
   } catch (...) {
@@ -107,7 +117,7 @@ std::string LocalRedisServer::tls_url() const {
 }
 
 std::string LocalRedisServer::ca_file() const {
-  return tls_port_ == 0 ? "" : directory_ + "/" + ca_certificate_file;
+  return tls_port_ == 0 ? "" : certificate_directory_ + "/" + ca_certificate_file;
 }
 
 void LocalRedisServer::start() {

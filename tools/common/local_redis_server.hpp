@@ -16,6 +16,11 @@ namespace distkit::tools {
 // between; on one machine that race is harmless.
 std::uint16_t free_loopback_port();
 
+// Makes a fresh directory <temporary directory>/<name>-XXXXXX, removed by
+// a termination signal once clean_up_on_termination_signals() is in effect
+// until untrack_directory(); returns its path. Throws std::system_error.
+std::string make_tracked_directory(const std::string& name);
+
 // What a LocalRedisServer listens on: always plain TCP on port(); with
 // plain_and_tls, also TLS on tls_port().
 enum class LocalListeners { plain, plain_and_tls };
@@ -30,12 +35,15 @@ enum class LocalListeners { plain, plain_and_tls };
 //
 // With LocalListeners::plain_and_tls it also serves TLS on a second free
 // port, with a CA and a server certificate (DNS:localhost, IP:127.0.0.1)
-// that openssl generates into the temporary directory first; clients need
-// no certificate of their own.
+// that openssl generates into the temporary directory first, or that
+// `certificate_directory` holds (as make_server_certificates() writes them,
+// e.g. one CA for every node of a cluster); clients need no certificate of
+// their own.
 class LocalRedisServer {
  public:
   explicit LocalRedisServer(std::vector<std::string> extra_args = {},
-                            LocalListeners listeners = LocalListeners::plain);
+                            LocalListeners listeners = LocalListeners::plain,
+                            std::string certificate_directory = {});
   ~LocalRedisServer();
   LocalRedisServer(const LocalRedisServer&) = delete;
   LocalRedisServer& operator=(const LocalRedisServer&) = delete;
@@ -65,6 +73,7 @@ class LocalRedisServer {
 
   std::vector<std::string> extra_args_;
   std::string directory_;
+  std::string certificate_directory_;
   std::uint16_t port_ = 0;
   std::uint16_t tls_port_ = 0;
   pid_t pid_ = -1;
