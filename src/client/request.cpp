@@ -42,6 +42,18 @@ void append_bulk(Bytes& out, std::string_view value) {
 
 }  // namespace
 
+std::int32_t Request::slot() const noexcept {
+  if (keys_.empty()) return no_keys;
+  const std::string_view bytes = tail();
+  const std::int32_t first = cluster_key_slot(bytes.substr(keys_[0].offset, keys_[0].size));
+  for (std::size_t i = 1; i < keys_.size(); ++i) {
+    if (cluster_key_slot(bytes.substr(keys_[i].offset, keys_[i].size)) != first) {
+      return cross_slot;
+    }
+  }
+  return first;
+}
+
 void Request::switch_to_eval() {
   char buffer[max_count_line + 1];
   Bytes rewritten;
@@ -90,13 +102,10 @@ RequestBuilder& RequestBuilder::arg(std::int64_t value) {
 }
 
 RequestBuilder& RequestBuilder::key(std::string_view value) {
-  const std::int32_t slot = cluster_key_slot(value);
-  if (request_.slot_ == Request::no_keys) {
-    request_.slot_ = slot;
-  } else if (request_.slot_ != slot) {
-    request_.slot_ = Request::cross_slot;
-  }
   append_bulk(request_.bytes_, value);
+  const std::size_t end = request_.bytes_.size() - 2 - request_.tail_begin_;
+  request_.keys_.push_back(
+      {static_cast<std::uint32_t>(end - value.size()), static_cast<std::uint32_t>(value.size())});
   ++request_.tail_arguments_;
   return *this;
 }

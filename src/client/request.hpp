@@ -34,10 +34,11 @@ class Request {
 
   // The Redis Cluster slot of the request's keys (those passed to key(), and
   // a script's KEYS): no_keys when it has none, cross_slot when they do not
-  // share one slot.
+  // share one slot. Computed on each call, from the keys' places in tail():
+  // only a cluster client asks, so other clients never pay for CRC16.
   static constexpr std::int32_t no_keys = -1;
   static constexpr std::int32_t cross_slot = -2;
-  std::int32_t slot() const noexcept { return slot_; }
+  std::int32_t slot() const noexcept;
 
   // Rewrites an EVALSHA request as EVAL with the script's body (which also
   // loads the script into Redis's cache). Requires script() != nullptr.
@@ -55,7 +56,13 @@ class Request {
   std::size_t tail_arguments_ = 0;
   const Script* script_ = nullptr;
   bool uses_eval_ = false;
-  std::int32_t slot_ = no_keys;
+  // Each key's bytes, as an offset into tail() (which switch_to_eval keeps)
+  // and a size. Three fit inline: a counter's hash and its auxiliary keys.
+  struct KeySpan {
+    std::uint32_t offset;
+    std::uint32_t size;
+  };
+  boost::container::small_vector<KeySpan, 3> keys_;
 };
 
 // Builds a Request argument by argument:

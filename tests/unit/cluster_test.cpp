@@ -145,5 +145,25 @@ TEST(RequestSlot, ScriptKeysAreKeys) {
   EXPECT_EQ(RequestBuilder(script, 0).arg("foo").build().slot(), Request::no_keys);
 }
 
+// The slot is read from the keys' places in the tail: rewriting the head as
+// EVAL <body> (longer than EVALSHA <sha>) must not move them, nor must a
+// request past the inline buffer, nor more keys than fit inline.
+TEST(RequestSlot, TheSlotSurvivesEvalLargeRequestsAndManyKeys) {
+  const Script script("return 'a body longer than any sha1 of forty hex digits'");
+  Request request = RequestBuilder(script, 1).arg("{t}a").arg("x").build();
+  request.switch_to_eval();
+  EXPECT_EQ(request.slot(), cluster_key_slot("t"));
+  RequestBuilder large("HSET");
+  large.key("{u}h");
+  for (int i = 0; i < 100; ++i) large.arg("field" + std::to_string(i)).arg(std::int64_t{i});
+  EXPECT_EQ(large.build().slot(), cluster_key_slot("u"));
+  RequestBuilder many(script, 5);
+  for (const char* key : {"{v}1", "{v}2", "{v}3", "{v}4"}) many.arg(key);
+  EXPECT_EQ(many.arg("{v}5").build().slot(), cluster_key_slot("v"));
+  RequestBuilder last_differs(script, 5);
+  for (const char* key : {"{v}1", "{v}2", "{v}3", "{v}4"}) last_differs.arg(key);
+  EXPECT_EQ(last_differs.arg("{w}5").build().slot(), Request::cross_slot);
+}
+
 }  // namespace
 }  // namespace distkit::detail
