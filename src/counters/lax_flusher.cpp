@@ -455,11 +455,12 @@ void LaxFlusher::schedule_retry() {
 
 void LaxFlusher::touch(LaxSlot& slot) {
   if (reclaim_idle_.count() == 0) return;
-  const std::int64_t now = lax_now_ns();
-  slot.touched_at = now;
-  if (slot.idle_queued) return;
+  if (slot.idle_queued) {
+    slot.touched_again = true;
+    return;
+  }
   slot.idle_queued = true;
-  idle_.emplace_back(&slot, now);
+  idle_.emplace_back(&slot, lax_now_ns());
   if (!reclaim_armed_ && !reclaim_queued_) arm_reclaim_timer(reclaim_idle_);
 }
 
@@ -518,10 +519,12 @@ void LaxFlusher::retire_idle(std::int64_t now) {
     if (queued_at + idle_ns > now) break;
     idle_.pop_front();
     slot->idle_queued = false;
-    if (slot->touched_at + idle_ns > now) {
-      // Busy since it was queued: due an idle period after that.
+    if (slot->touched_again) {
+      // Busy since it was queued: due an idle period from now, which is at
+      // most one idle period later than from its last use.
+      slot->touched_again = false;
       slot->idle_queued = true;
-      idle_.emplace_back(slot, slot->touched_at);
+      idle_.emplace_back(slot, now);
       continue;
     }
     std::uint8_t state = LaxSlot::ready;

@@ -119,13 +119,13 @@ LaxFlushLayout::ChunkReply decode_chunk_reply(const Reply& reply, std::size_t si
 // unknown state in Redis, and a job waits behind at most one flush.
 //
 // Reclaim (strand, once reclaim_idle_keys() turned it on): a key the strand
-// saw last busy (touch(): fetched, flushed, refreshed, overridden) more than
-// `idle` ago and settled (nothing pending or in flight, no pin) is freed in
-// three reclaim passes, lane jobs of at most reclaim_batch keys each: the
-// first marks the slot retiring (readers then take the slow path, which
-// revives it), the second, once every LaxSection that could have missed the
-// mark has ended, unlinks it from the map if it is still settled, and the
-// third, once every section that could still hold it has ended, frees it
+// saw last busy (touch(): fetched, flushed, refreshed, overridden) at least
+// `idle` ago (at most 2 x `idle`: a key used again while queued is looked at
+// again an idle period after the queue reached it) and settled (nothing pending or in flight, no
+// pin) is freed in three reclaim passes, lane jobs of at most reclaim_batch keys each: the first
+// marks the slot retiring (readers then take the slow path, which revives it), the second, once
+// every LaxSection that could have missed the mark has ended, unlinks it from the map if it is
+// still settled, and the third, once every section that could still hold it has ended, frees it
 // (and returns free memory to the system).
 //
 // Thread-safe except where marked "strand only".
@@ -322,6 +322,6 @@ class LaxFlusher : public std::enable_shared_from_this<LaxFlusher> {
 }  // namespace distkit::detail
 
 namespace distkit {
-// steady_clock nanoseconds, the unit of LaxSlot::fetched_at and touched_at.
+// steady_clock nanoseconds, the unit of LaxSlot::fetched_at and of the idle queue.
 std::int64_t lax_now_ns();
 }  // namespace distkit

@@ -47,16 +47,20 @@ struct LaxSlot : LaxDirtyNode {
   std::atomic<std::uint8_t> state{cold};
   // Set while the slot is in the flusher's dirty queue.
   std::atomic<bool> dirty{false};
+  // Strand only: whether the slot waits in the flusher's idle queue, and
+  // whether the strand saw it busy again since it was queued. Flags rather
+  // than a timestamp keep the slot at 64 bytes, so that a map node with a
+  // key fits a 112-byte heap chunk instead of a 128-byte one.
+  bool idle_queued = false;
+  bool touched_again = false;
   // Holders outside the lane (see Lifetime); changed under a shard lock
   // when taken, released anywhere.
   std::atomic<std::uint32_t> pins{0};
-  // Strand only: the last time the strand saw the key busy (lax_now_ns),
-  // and whether it waits in the flusher's idle queue.
-  std::int64_t touched_at = 0;
-  bool idle_queued = false;
   // The key; points into the map's node, which never moves.
   const std::string* key = nullptr;
 };
+static_assert(sizeof(void*) != 8 || sizeof(LaxSlot) <= 64,
+              "LaxSlot grew: every 16 bytes past 64 cost a million-key counter 16 MB");
 
 // A concurrent map from key to LaxSlot. Slots never move; they disappear
 // only through unlink_if_idle(), so callers keep plain pointers to them as
