@@ -44,6 +44,9 @@ constexpr int silent_timeouts_before_reconnect = 3;
 // A write buffer grown past this by a large request is released afterwards
 // instead of keeping its peak capacity for the life of the connection.
 constexpr std::size_t kept_write_capacity = 1 << 20;
+// Replies to script calls in one read from which half of the read's
+// callbacks run before the requests they made are written (see on_read).
+constexpr std::size_t early_write_scripts = 16;
 
 ServerAddress fixed_address(const RedisUrl& url) {
   if (url.scheme == UrlScheme::unix_socket) return {{}, 0, url.socket_path};
@@ -143,8 +146,15 @@ class PipelinedConnection final : public Connection,
     finished.clear();
   }
 
-  void hand_back_redirected(std::vector<RequestQueue::Redirected>& redirected) {
+  // Runs the callbacks of answered requests [first, last) and hands
+  // redirected requests back. Returns false when a callback closed the
+  // connection or triggered a reconnect.
+  bool settle(std::vector<RequestQueue::Finished>& finished, std::size_t first, std::size_t last,
+              std::vector<RequestQueue::Redirected>& redirected, std::uint64_t generation) {
+    for (std::size_t i = first; i < last; ++i) finished[i].run();
     for (auto& entry : redirected) on_redirect_(std::move(entry));
+    redirected.clear();
+    return generation == generation_ && state_ != State::closed;
   }
 
   // The locator says the server is no longer the right one (a failover):
@@ -344,6 +354,7 @@ class PipelinedConnection final : public Connection,
     std::vector<RequestQueue::Finished> finished = std::exchange(spare_finished_, {});
     std::vector<RequestQueue::Redirected> redirected;
     auto* const hand_back = on_redirect_ ? &redirected : nullptr;
+    const std::size_t scripts_before = queue_.scripts_answered();
     try {
       reader_->feed({read_buffer_.data(), size});
       while (auto reply = reader_->next()) {
@@ -357,15 +368,23 @@ class PipelinedConnection final : public Connection,
         }
       }
     } catch (const Error& e) {
-      run(finished);
-      hand_back_redirected(redirected);
+      settle(finished, 0, finished.size(), redirected, generation);
       return connection_lost(e.what());
     }
-    run(finished);
-    hand_back_redirected(redirected);
+    // Scripts keep Redis busy for microseconds each. When this read
+    // answered many, the requests made by the first half of its callbacks
+    // are written before the second half runs, so that Redis works on them
+    // meanwhile instead of waiting for the whole read to be handled. Plain
+    // commands cost Redis less than the extra write and wakeup: their
+    // replies are all handled first, and what they ask for goes out in one
+    // write.
+    std::size_t handled = 0;
+    if (!writing_ && queue_.scripts_answered() - scripts_before >= early_write_scripts) {
+      handled = finished.size() / 2;
+      if (settle(finished, 0, handled, redirected, generation)) drain_inbox();
+    }
+    if (!settle(finished, handled, finished.size(), redirected, generation)) return;
     recycle(std::move(finished), spare_finished_);
-    // A callback may have closed the connection or triggered a reconnect.
-    if (generation != generation_ || state_ == State::closed) return;
     if (state_ == State::ready) cure_refusal();
     if (generation != generation_) return;
     write_pending();

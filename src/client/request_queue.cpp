@@ -93,6 +93,7 @@ std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>
   // issue order.
   for (Entry& earlier : refused_) finish(earlier, make_error_code(Errc::connection), {}, finished);
   clear_releasing(refused_);
+  if (entry.request.script() != nullptr) ++scripts_answered_;
   finish(entry, {}, std::move(reply), finished);
   return std::nullopt;
 }

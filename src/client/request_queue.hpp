@@ -100,6 +100,9 @@ class RequestQueue {
   // The earliest deadline of a request that still has a callback.
   std::optional<clock::time_point> next_deadline() const;
 
+  // How many script calls have been answered (not refused) so far.
+  std::size_t scripts_answered() const noexcept { return scripts_answered_; }
+
   std::size_t queued() const noexcept { return queued_.size(); }
   std::size_t in_flight() const noexcept { return in_flight_.size() - answered_; }
   std::size_t refused() const noexcept { return refused_.size(); }
@@ -127,6 +130,7 @@ class RequestQueue {
   std::vector<Entry> in_flight_;
   std::size_t answered_ = 0;
   std::vector<Entry> refused_;
+  std::size_t scripts_answered_ = 0;
 };
 
 }  // namespace distkit::detail
