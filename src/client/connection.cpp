@@ -63,7 +63,7 @@ std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
   return make_fixed_locator(strand, fixed_address(settings.url));
 }
 
-class PipelinedConnection final : public Connection,
+class PipelinedConnection final : public NodeConnection,
                                   public std::enable_shared_from_this<PipelinedConnection> {
  public:
   PipelinedConnection(Strand strand, Settings settings, const LocatorFactory& locate,
@@ -95,16 +95,21 @@ class PipelinedConnection final : public Connection,
 
   void submit(Request request, ReplyCallback done, Submission how) override {
     std::lock_guard lock(inbox_mutex_);
-    // ASKING applies to the very next command, so both enter the inbox
-    // under one lock, next to each other.
-    if (how.asking) {
-      inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline, 0});
-    }
-    inbox_.push_back({std::move(request), std::move(done), how.deadline, how.redirects});
-    if (!drain_scheduled_) {
-      drain_scheduled_ = true;
-      asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
-    }
+    enqueue(std::move(request), std::move(done), how);
+  }
+
+  bool submit_on_route(Request& request, ReplyCallback& done, Submission how,
+                       Route route) override {
+    std::lock_guard lock(inbox_mutex_);
+    if (route.word->load(std::memory_order_acquire) != route.expected) return false;
+    enqueue(std::move(request), std::move(done), how);
+    return true;
+  }
+
+  void fence(ReplyCallback passed) override {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back({{}, std::move(passed), clock::time_point::max(), 0, true});
+    schedule_drain();
   }
 
   void close() override {
@@ -134,7 +139,26 @@ class PipelinedConnection final : public Connection,
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    bool fence = false;
   };
+
+  // Holds inbox_mutex_.
+  void enqueue(Request request, ReplyCallback done, const Submission& how) {
+    // ASKING applies to the very next command, so both enter the inbox
+    // under one lock, next to each other.
+    if (how.asking) {
+      inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline, 0});
+    }
+    inbox_.push_back({std::move(request), std::move(done), how.deadline, how.redirects});
+    schedule_drain();
+  }
+
+  // Holds inbox_mutex_.
+  void schedule_drain() {
+    if (drain_scheduled_) return;
+    drain_scheduled_ = true;
+    asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+  }
 
   static Request asking_request() { return RequestBuilder("ASKING").build(); }
 
@@ -174,6 +198,10 @@ class PipelinedConnection final : public Connection,
       return;
     }
     for (auto& entry : batch) {
+      if (entry.fence) {
+        queue_.push_fence(std::move(entry.done));
+        continue;
+      }
       // A script's first use runs as EVAL, which also loads it: a later
       // EVALSHA in the same pipeline then finds it, so a new script never
       // meets NOSCRIPT (whose cure must hold back everything behind it).
@@ -181,6 +209,9 @@ class PipelinedConnection final : public Connection,
       queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects);
     }
     recycle(std::move(batch), spare_inbox_);
+    std::vector<RequestQueue::Finished> passed;
+    queue_.settle_fences(passed);
+    run(passed);
     arm_request_timer();
     write_pending();
   }
@@ -357,12 +388,14 @@ class PipelinedConnection final : public Connection,
         }
       }
     } catch (const Error& e) {
-      run(finished);
       hand_back_redirected(redirected);
+      run(finished);
       return connection_lost(e.what());
     }
-    run(finished);
+    // Redirected requests are sent on before any callback runs, so that a
+    // fence that passed here finds them already on their way.
     hand_back_redirected(redirected);
+    run(finished);
     recycle(std::move(finished), spare_finished_);
     // A callback may have closed the connection or triggered a reconnect.
     if (generation != generation_ || state_ == State::closed) return;
@@ -541,9 +574,9 @@ std::shared_ptr<Connection> Connection::open(asio::any_io_executor executor, Set
   return connection;
 }
 
-std::shared_ptr<Connection> Connection::start(const Strand& strand, Settings settings,
-                                              const LocatorFactory& locate,
-                                              RedirectHandler on_redirect) {
+std::shared_ptr<NodeConnection> Connection::start(const Strand& strand, Settings settings,
+                                                  const LocatorFactory& locate,
+                                                  RedirectHandler on_redirect) {
   auto connection = std::make_shared<PipelinedConnection>(strand, std::move(settings), locate,
                                                           std::move(on_redirect));
   connection->start(true);

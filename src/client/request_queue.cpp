@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 #include "distkit/error.hpp"
 
@@ -45,6 +46,10 @@ bool is_redirection(const Reply& reply) noexcept {
 
 void RequestQueue::finish(Entry& entry, boost::system::error_code error, Reply reply,
                           std::vector<Finished>& finished) {
+  if (std::exchange(entry.fence, false)) {
+    --fences_;
+    error = {};  // a fence reports only that it passed
+  }
   if (!entry.done) return;
   finished.push_back({std::move(entry.done), error, std::move(reply)});
   entry.done = {};
@@ -55,10 +60,43 @@ void RequestQueue::push(Request request, ReplyCallback done, clock::time_point d
   queued_.push_back({std::move(request), std::move(done), deadline, redirects});
 }
 
+void RequestQueue::push_fence(ReplyCallback passed) {
+  queued_.push_back({{}, std::move(passed), clock::time_point::max(), 0, true});
+  ++fences_;
+}
+
+void RequestQueue::pass_fences(std::vector<Finished>& finished) {
+  // A fence that reached the front of the requests in flight has nothing
+  // before it left, unless refused requests wait to be sent again: it then
+  // keeps its place behind them.
+  while (in_flight() > 0 && oldest_in_flight().fence) {
+    if (refused_.empty()) {
+      finish(oldest_in_flight(), {}, {}, finished);
+    } else {
+      refused_.push_back(std::move(oldest_in_flight()));
+    }
+    pop_oldest_in_flight();
+  }
+  pass_leading_fences(refused_, finished);
+  if (refused_.empty() && in_flight() == 0) pass_leading_fences(queued_, finished);
+}
+
+void RequestQueue::pass_leading_fences(std::vector<Entry>& entries,
+                                       std::vector<Finished>& finished) {
+  std::size_t passed = 0;
+  while (passed < entries.size() && entries[passed].fence)
+    finish(entries[passed++], {}, {}, finished);
+  if (passed == 0) return;
+  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(passed));
+  if (entries.empty()) clear_releasing(entries);
+}
+
 std::size_t RequestQueue::take_writable(std::string& out) {
   if (!refused_.empty()) return 0;
-  const std::size_t taken = queued_.size();
+  std::size_t taken = 0;
   for (Entry& entry : queued_) {
+    // A fence is not sent: it follows the requests written before it.
+    taken += entry.fence ? 0 : 1;
     out += entry.request.head();
     out += entry.request.tail();
     in_flight_.push_back(std::move(entry));
@@ -69,7 +107,15 @@ std::size_t RequestQueue::take_writable(std::string& out) {
 
 std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished,
                                               std::vector<Redirected>* redirected) {
+  // Settled fences are never the oldest in flight, so this is a request.
   if (in_flight() == 0) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
+  const auto refusal = answer_oldest(std::move(reply), finished, redirected);
+  settle_fences(finished);
+  return refusal;
+}
+
+std::optional<Refusal> RequestQueue::answer_oldest(Reply reply, std::vector<Finished>& finished,
+                                                   std::vector<Redirected>* redirected) {
   Entry entry = std::move(oldest_in_flight());
   pop_oldest_in_flight();
   if (redirected != nullptr && is_redirection(reply)) {
@@ -122,9 +168,15 @@ void RequestQueue::fail_in_flight(boost::system::error_code error,
                                   std::vector<Finished>& finished) {
   for (auto it = in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_);
        it != in_flight_.end(); ++it) {
-    finish(*it, error, {}, finished);
+    // Fences behind refused requests keep waiting with them.
+    if (it->fence && !refused_.empty()) {
+      refused_.push_back(std::move(*it));
+    } else {
+      finish(*it, error, {}, finished);
+    }
   }
   clear_in_flight();
+  settle_fences(finished);
 }
 
 void RequestQueue::fail_all(boost::system::error_code error, std::vector<Finished>& finished) {
@@ -146,6 +198,7 @@ void RequestQueue::expire(clock::time_point now, boost::system::error_code unsen
   const auto fail = [&](Entry& entry) { finish(entry, unsent_error, {}, finished); };
   erase_expired(refused_, expired, fail);
   erase_expired(queued_, expired, fail);
+  settle_fences(finished);
 }
 
 std::optional<RequestQueue::clock::time_point> RequestQueue::next_deadline() const {
@@ -153,7 +206,8 @@ std::optional<RequestQueue::clock::time_point> RequestQueue::next_deadline() con
   // Answered in-flight entries are moved from, so they have no callback.
   for (const auto* entries : {&in_flight_, &refused_, &queued_}) {
     for (const Entry& entry : *entries) {
-      if (entry.done && (!earliest || entry.deadline < *earliest)) earliest = entry.deadline;
+      if (entry.done && !entry.fence && (!earliest || entry.deadline < *earliest))
+        earliest = entry.deadline;
     }
   }
   return earliest;

@@ -34,6 +34,11 @@ using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply), 208
 // ran instead, the refused requests before it cannot run any more without
 // overtaking it: they fail with Errc::connection (not run).
 //
+// A fence (push_fence) is a marker, never sent to Redis, that passes once
+// every request pushed before it has left the queue: answered, redirected,
+// failed, or expired unsent. It keeps its place among refused requests, so
+// a fence behind a refused request waits for its retry.
+//
 // The queue never invokes callbacks: it appends them, with their outcome, to
 // the `finished` vector its caller runs once the queue is consistent again
 // (callbacks may submit new requests). Not thread-safe.
@@ -66,8 +71,21 @@ class RequestQueue {
   // `redirects` counts the redirections the request already followed.
   void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0);
 
+  // A fence after everything pushed so far: `passed` is finished (with no
+  // error and no reply) once nothing pushed before it remains. Call
+  // settle_fences() after pushing.
+  void push_fence(ReplyCallback passed);
+
+  // Finishes the fences that nothing is left ahead of any more. The other
+  // members do this themselves; push_fence does not, so that a batch of
+  // pushes settles once.
+  void settle_fences(std::vector<Finished>& finished) {
+    if (fences_ != 0) pass_fences(finished);
+  }
+
   // Appends the bytes of every queued request to `out` and moves them in
-  // flight; nothing while refused requests wait. Returns how many it took.
+  // flight; nothing while refused requests wait. Returns how many requests
+  // it wrote (fences taken along write nothing).
   std::size_t take_writable(std::string& out);
 
   // Matches `reply` with the oldest in-flight request. Returns the refusal
@@ -101,6 +119,8 @@ class RequestQueue {
   std::optional<clock::time_point> next_deadline() const;
 
   std::size_t queued() const noexcept { return queued_.size(); }
+  // Requests written and not answered yet (fences written behind them
+  // included).
   std::size_t in_flight() const noexcept { return in_flight_.size() - answered_; }
   std::size_t refused() const noexcept { return refused_.size(); }
 
@@ -110,10 +130,16 @@ class RequestQueue {
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    bool fence = false;
   };
 
-  static void finish(Entry& entry, boost::system::error_code error, Reply reply,
-                     std::vector<Finished>& finished);
+  void finish(Entry& entry, boost::system::error_code error, Reply reply,
+              std::vector<Finished>& finished);
+  std::optional<Refusal> answer_oldest(Reply reply, std::vector<Finished>& finished,
+                                       std::vector<Redirected>* redirected);
+  void pass_fences(std::vector<Finished>& finished);
+  // Finishes the fences at the front of `entries`.
+  void pass_leading_fences(std::vector<Entry>& entries, std::vector<Finished>& finished);
 
   // The oldest in-flight entry, and taking it off the front.
   Entry& oldest_in_flight() noexcept { return in_flight_[answered_]; }
@@ -127,6 +153,7 @@ class RequestQueue {
   std::vector<Entry> in_flight_;
   std::size_t answered_ = 0;
   std::vector<Entry> refused_;
+  std::size_t fences_ = 0;  // fences in any of the vectors
 };
 
 }  // namespace distkit::detail

@@ -291,5 +291,110 @@ TEST(RequestQueue, DisconnectFailsInFlightButKeepsQueued) {
   EXPECT_EQ(queued.error, Errc::closed);
 }
 
+// A fence: `passed` once nothing pushed before it remains.
+struct Fence {
+  bool passed = false;
+  ReplyCallback callback() {
+    return [this](error_code error, Reply) {
+      EXPECT_FALSE(error);
+      passed = true;
+    };
+  }
+};
+
+TEST(RequestQueue, AFenceWithNothingBeforeItPassesAtOnce) {
+  RequestQueue queue;
+  Fence fence;
+  queue.push_fence(fence.callback());
+  std::vector<RequestQueue::Finished> finished;
+  queue.settle_fences(finished);
+  run(finished);
+  EXPECT_TRUE(fence.passed);
+  EXPECT_EQ(queue.queued(), 0u);
+}
+
+TEST(RequestQueue, AFencePassesOnceEveryEarlierRequestIsAnsweredOrRedirected) {
+  RequestQueue queue;
+  Recorded a, b, c;
+  Fence fence;
+  queue.push(RequestBuilder("GET").key("a").build(), record(a), later);
+  queue.push(RequestBuilder("GET").key("b").build(), record(b), later);
+  queue.push_fence(fence.callback());
+  queue.push(RequestBuilder("GET").key("c").build(), record(c), later);
+  std::vector<RequestQueue::Finished> finished;
+  queue.settle_fences(finished);
+  std::string out;
+  EXPECT_EQ(queue.take_writable(out), 3u) << "the fence is not sent";
+  EXPECT_EQ(out.find("FENCE"), std::string::npos);
+  std::vector<RequestQueue::Redirected> redirected;
+  queue.on_reply(bulk("a"), finished, &redirected);
+  run(finished);
+  EXPECT_FALSE(fence.passed);
+  queue.on_reply(error_reply("MOVED 3300 127.0.0.1:7003"), finished, &redirected);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(redirected.size(), 1u) << "b came back before the fence passed";
+  run(finished);
+  EXPECT_TRUE(fence.passed);
+  EXPECT_FALSE(c.called);
+  queue.on_reply(bulk("c"), finished, &redirected);
+  run(finished);
+  EXPECT_EQ(c.reply.text, "c");
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
+TEST(RequestQueue, AFenceKeepsItsPlaceAmongRefusedRequests) {
+  RequestQueue queue;
+  Recorded a, b;
+  Fence fence;
+  queue.push(RequestBuilder("A").build(), record(a), later);
+  queue.push_fence(fence.callback());
+  queue.push(RequestBuilder("B").build(), record(b), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  const auto tryagain = error_reply("TRYAGAIN Multiple keys request during rehashing of slot");
+  EXPECT_EQ(queue.on_reply(tryagain, finished), Refusal::passing);
+  EXPECT_EQ(queue.on_reply(tryagain, finished), Refusal::passing);
+  run(finished);
+  EXPECT_FALSE(fence.passed) << "A is still to be sent again";
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 2u);
+  queue.on_reply(status("a"), finished);
+  run(finished);
+  EXPECT_TRUE(fence.passed);
+  EXPECT_FALSE(b.called);
+  queue.on_reply(status("b"), finished);
+  run(finished);
+  EXPECT_EQ(b.reply.text, "b");
+}
+
+TEST(RequestQueue, AFencePassesWhenWhatIsBeforeItExpiresOrFails) {
+  RequestQueue queue;
+  const auto now = clock::now();
+  Recorded sent, unsent;
+  Fence after_sent, after_unsent;
+  queue.push(RequestBuilder("A").build(), record(sent), later);
+  queue.push_fence(after_sent.callback());
+  std::string out;
+  queue.take_writable(out);
+  queue.push(RequestBuilder("B").build(), record(unsent), now);
+  queue.push_fence(after_unsent.callback());
+  std::vector<RequestQueue::Finished> finished;
+  queue.settle_fences(finished);
+  queue.expire(now, make_error_code(Errc::timeout), finished);
+  run(finished);
+  EXPECT_EQ(unsent.error, Errc::timeout);
+  EXPECT_FALSE(after_unsent.passed) << "A, before both fences, is still in flight";
+  EXPECT_EQ(queue.next_deadline(), later) << "fences have no deadline";
+  queue.fail_in_flight(make_error_code(Errc::connection), finished);
+  run(finished);
+  EXPECT_EQ(sent.error, Errc::connection);
+  EXPECT_TRUE(after_sent.passed);
+  EXPECT_TRUE(after_unsent.passed);
+  EXPECT_EQ(queue.queued(), 0u);
+}
+
 }  // namespace
 }  // namespace distkit::detail
