@@ -108,7 +108,7 @@ class PipelinedConnection final : public NodeConnection,
 
   void fence(ReplyCallback passed) override {
     std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back({{}, std::move(passed), clock::time_point::max(), 0, true});
+    inbox_.push_back({{}, std::move(passed), clock::time_point::max(), 0, false, true});
     schedule_drain();
   }
 
@@ -139,17 +139,14 @@ class PipelinedConnection final : public NodeConnection,
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    bool asking = false;
     bool fence = false;
   };
 
   // Holds inbox_mutex_.
   void enqueue(Request request, ReplyCallback done, const Submission& how) {
-    // ASKING applies to the very next command, so both enter the inbox
-    // under one lock, next to each other.
-    if (how.asking) {
-      inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline, 0});
-    }
-    inbox_.push_back({std::move(request), std::move(done), how.deadline, how.redirects});
+    inbox_.push_back(
+        {std::move(request), std::move(done), how.deadline, how.redirects, how.asking});
     schedule_drain();
   }
 
@@ -159,8 +156,6 @@ class PipelinedConnection final : public NodeConnection,
     drain_scheduled_ = true;
     asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
   }
-
-  static Request asking_request() { return RequestBuilder("ASKING").build(); }
 
   static void run(std::vector<RequestQueue::Finished>& finished) {
     for (auto& entry : finished) entry.run();
@@ -206,7 +201,8 @@ class PipelinedConnection final : public NodeConnection,
       // EVALSHA in the same pipeline then finds it, so a new script never
       // meets NOSCRIPT (whose cure must hold back everything behind it).
       if (remember_script(entry.request.script())) entry.request.switch_to_eval();
-      queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects);
+      queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects,
+                  entry.asking);
     }
     recycle(std::move(batch), spare_inbox_);
     std::vector<RequestQueue::Finished> passed;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <string_view>
 #include <utility>
 
 #include "distkit/error.hpp"
@@ -38,6 +39,9 @@ void erase_expired(Entries& entries, Expired expired, Fail fail) {
   if (entries.empty()) clear_releasing(entries);
 }
 
+// ASKING, in RESP.
+constexpr std::string_view asking_command = "*1\r\n$6\r\nASKING\r\n";
+
 bool is_redirection(const Reply& reply) noexcept {
   return reply.is_error() && (reply.is_error_code("MOVED") || reply.is_error_code("ASK"));
 }
@@ -56,12 +60,12 @@ void RequestQueue::finish(Entry& entry, boost::system::error_code error, Reply r
 }
 
 void RequestQueue::push(Request request, ReplyCallback done, clock::time_point deadline,
-                        int redirects) {
-  queued_.push_back({std::move(request), std::move(done), deadline, redirects});
+                        int redirects, bool asking) {
+  queued_.push_back({std::move(request), std::move(done), deadline, redirects, asking});
 }
 
 void RequestQueue::push_fence(ReplyCallback passed) {
-  queued_.push_back({{}, std::move(passed), clock::time_point::max(), 0, true});
+  queued_.push_back({{}, std::move(passed), clock::time_point::max(), 0, false, false, true});
   ++fences_;
 }
 
@@ -97,6 +101,10 @@ std::size_t RequestQueue::take_writable(std::string& out) {
   for (Entry& entry : queued_) {
     // A fence is not sent: it follows the requests written before it.
     taken += entry.fence ? 0 : 1;
+    if (entry.asking) {
+      out += asking_command;
+      entry.asking_sent = true;
+    }
     out += entry.request.head();
     out += entry.request.tail();
     in_flight_.push_back(std::move(entry));
@@ -109,6 +117,7 @@ std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>
                                               std::vector<Redirected>* redirected) {
   // Settled fences are never the oldest in flight, so this is a request.
   if (in_flight() == 0) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
+  if (std::exchange(oldest_in_flight().asking_sent, false)) return std::nullopt;  // ASKING's OK
   const auto refusal = answer_oldest(std::move(reply), finished, redirected);
   settle_fences(finished);
   return refusal;

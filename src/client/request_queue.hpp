@@ -68,8 +68,11 @@ class RequestQueue {
     Reply reply;    // the MOVED or ASK error
   };
 
-  // `redirects` counts the redirections the request already followed.
-  void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0);
+  // `redirects` counts the redirections the request already followed;
+  // with `asking` (Redis Cluster, after ASK) ASKING goes right before it,
+  // also whenever it is sent again after a refusal.
+  void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0,
+            bool asking = false);
 
   // A fence after everything pushed so far: `passed` is finished (with no
   // error and no reply) once nothing pushed before it remains. Call
@@ -130,6 +133,8 @@ class RequestQueue {
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    bool asking = false;
+    bool asking_sent = false;  // in flight behind an ASKING whose reply is due first
     bool fence = false;
   };
 

@@ -147,6 +147,33 @@ TEST(RequestQueue, RedirectionsHandBackTheRequestWhole) {
   EXPECT_EQ(queue.in_flight(), 0u);
 }
 
+TEST(RequestQueue, AskingGoesBeforeARequestEachTimeItIsSent) {
+  RequestQueue queue;
+  Recorded asked;
+  queue.push(RequestBuilder("GET").key("k").build(), record(asked), later, 1, true);
+  std::string out;
+  EXPECT_EQ(queue.take_writable(out), 1u);
+  EXPECT_EQ(out, "*1\r\n$6\r\nASKING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  std::vector<RequestQueue::Finished> finished;
+  EXPECT_FALSE(queue.on_reply(status("OK"), finished)) << "ASKING's reply is not the request's";
+  EXPECT_EQ(queue.in_flight(), 1u);
+  // Refused on the importing node: sent again, after ASKING again (without
+  // it the node would redirect it back to where it came from).
+  EXPECT_EQ(queue.on_reply(error_reply("TRYAGAIN Multiple keys request during rehashing of slot"),
+                           finished),
+            Refusal::passing);
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 1u);
+  EXPECT_EQ(out.rfind("*1\r\n$6\r\nASKING\r\n", 0), 0u) << out;
+  queue.on_reply(status("OK"), finished);
+  queue.on_reply(bulk("v"), finished);
+  run(finished);
+  EXPECT_EQ(asked.reply.text, "v");
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
 TEST(RequestQueue, WithoutHandBackARedirectionIsTheReply) {
   RequestQueue queue;
   Recorded moved;
