@@ -144,7 +144,9 @@ class PipelinedConnection final : public NodeConnection,
   };
 
   // Holds inbox_mutex_.
-  void enqueue(Request request, ReplyCallback done, const Submission& how) {
+  // Takes references: moving a request and its callback costs a few
+  // hundred bytes of copying, once per call is enough.
+  void enqueue(Request&& request, ReplyCallback&& done, const Submission& how) {
     inbox_.push_back(
         {std::move(request), std::move(done), how.deadline, how.redirects, how.asking});
     schedule_drain();

@@ -123,7 +123,7 @@ std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>
   return refusal;
 }
 
-std::optional<Refusal> RequestQueue::answer_oldest(Reply reply, std::vector<Finished>& finished,
+std::optional<Refusal> RequestQueue::answer_oldest(Reply&& reply, std::vector<Finished>& finished,
                                                    std::vector<Redirected>* redirected) {
   Entry entry = std::move(oldest_in_flight());
   pop_oldest_in_flight();

@@ -140,7 +140,7 @@ class RequestQueue {
 
   void finish(Entry& entry, boost::system::error_code error, Reply reply,
               std::vector<Finished>& finished);
-  std::optional<Refusal> answer_oldest(Reply reply, std::vector<Finished>& finished,
+  std::optional<Refusal> answer_oldest(Reply&& reply, std::vector<Finished>& finished,
                                        std::vector<Redirected>* redirected);
   void pass_fences(std::vector<Finished>& finished);
   // Finishes the fences at the front of `entries`.
