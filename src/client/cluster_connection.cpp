@@ -93,6 +93,7 @@ class ClusterConnection final : public Connection,
     // route checked again under the lock the node's connection takes
     // anyway, so that a gate closing meanwhile either sees the request
     // ahead of its fence or turns it away to be held.
+    how.slot = slot;
     const auto& word = routes_[static_cast<std::size_t>(slot)];
     for (;;) {
       const std::uintptr_t route = word.load(std::memory_order_acquire);
@@ -227,20 +228,17 @@ class ClusterConnection final : public Connection,
       Node* const node = node_serving(range, map);
       std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, node);
     }
-    Moves moves;
     for (std::size_t slot = 0; slot < cluster_slot_count; ++slot) {
-      reroute(static_cast<std::int32_t>(slot), owner[slot], moves);
+      reroute(static_cast<std::int32_t>(slot), owner[slot]);
     }
-    fence_moves(moves);
   }
 
-  // The slots each node lost while requests of them may be on their way
-  // there.
-  using Moves = std::vector<std::pair<Node*, std::vector<std::int32_t>>>;
-
   // Points `slot` at `owner`. When it leaves a node, its gate closes (or
-  // stays closed for one more fence), recorded in `moves`. Holds mutex_.
-  void reroute(std::int32_t slot, Node* owner, Moves& moves) {
+  // stays closed for one more fence) until a fence on that node has
+  // passed: every request of the slot the old route sent there is then
+  // back. The fence goes in after the route is stored, which
+  // submit_on_route relies on. Holds mutex_.
+  void reroute(std::int32_t slot, Node* owner) {
     auto& word = routes_[static_cast<std::size_t>(slot)];
     const std::uintptr_t route = word.load(std::memory_order_relaxed);
     Node* const previous = node_of(route);
@@ -251,41 +249,26 @@ class ClusterConnection final : public Connection,
     }
     gate_.close(slot);
     word.store(route_to(owner, true), std::memory_order_release);
-    auto it = std::find_if(moves.begin(), moves.end(),
-                           [previous](const auto& move) { return move.first == previous; });
-    if (it == moves.end()) it = moves.insert(moves.end(), {previous, {}});
-    it->second.push_back(slot);
+    previous->connection->fence(slot, [cluster = weak_from_this(), slot](error_code, Reply) {
+      if (const auto self = cluster.lock()) self->on_fence_passed(slot);
+    });
   }
 
-  // A fence on each node that lost slots, after whatever the old routes
-  // sent there; the gates open as they pass. Holds mutex_, after the
-  // routes are stored (which submit_on_route relies on).
-  void fence_moves(Moves& moves) {
-    for (auto& [node, slots] : moves) {
-      node->connection->fence(
-          [cluster = weak_from_this(), slots = std::move(slots)](error_code, Reply) {
-            if (const auto self = cluster.lock()) self->on_fence_passed(slots);
-          });
-    }
-  }
-
-  // Every request of `slots` sent to a node before they left it has come
-  // back from there (and redirected ones were sent on): a slot whose gate
-  // this opens sends its held calls to its owner now, in issue order, and
-  // routes lock-free again.
-  void on_fence_passed(const std::vector<std::int32_t>& slots) {
+  // Every request of `slot` sent to a node before the slot left it has
+  // come back from there (and redirected ones were sent on): when this
+  // opens the slot's gate, its held calls go to its owner now, in issue
+  // order, and it routes lock-free again.
+  void on_fence_passed(std::int32_t slot) {
     std::lock_guard lock(mutex_);
-    for (const std::int32_t slot : slots) {
-      auto released = gate_.fence_passed(slot);
-      if (gate_.is_closed(slot)) continue;
-      auto& word = routes_[static_cast<std::size_t>(slot)];
-      Node* const owner = node_of(word.load(std::memory_order_relaxed));
-      Connection& target = owner != nullptr ? *owner->connection : *nodes_.front()->connection;
-      for (auto& call : released) {
-        target.submit(std::move(call.request), std::move(call.done), {call.deadline});
-      }
-      word.store(route_to(owner), std::memory_order_release);
+    auto released = gate_.fence_passed(slot);
+    if (gate_.is_closed(slot)) return;
+    auto& word = routes_[static_cast<std::size_t>(slot)];
+    Node* const owner = node_of(word.load(std::memory_order_relaxed));
+    Connection& target = owner != nullptr ? *owner->connection : *nodes_.front()->connection;
+    for (auto& call : released) {
+      target.submit(std::move(call.request), std::move(call.done), {call.deadline, false, 0, slot});
     }
+    word.store(route_to(owner), std::memory_order_release);
   }
 
   // Holds a request of `slot` while its gate is closed. Returns false when
@@ -389,11 +372,7 @@ class ClusterConnection final : public Connection,
       }
     }
     if (target == nullptr) target = add_node(address);
-    if (moved_slot >= 0) {
-      Moves moves;
-      reroute(moved_slot, target, moves);
-      fence_moves(moves);
-    }
+    if (moved_slot >= 0) reroute(moved_slot, target);
     return *target;
   }
 
@@ -414,7 +393,7 @@ class ClusterConnection final : public Connection,
       refresh({});
     }
     target.connection->submit(std::move(call.request), std::move(call.done),
-                              {call.deadline, !moved, call.redirects + 1});
+                              {call.deadline, !moved, call.redirects + 1, call.request.slot()});
   }
 
   static std::unique_ptr<Locator> make_cluster_node_locator(

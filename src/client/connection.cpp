@@ -106,9 +106,9 @@ class PipelinedConnection final : public NodeConnection,
     return true;
   }
 
-  void fence(ReplyCallback passed) override {
+  void fence(std::int32_t slot, ReplyCallback passed) override {
     std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back({{}, std::move(passed), clock::time_point::max(), 0, false, true});
+    inbox_.push_back({{}, std::move(passed), clock::time_point::max(), 0, slot, false, true});
     schedule_drain();
   }
 
@@ -139,6 +139,7 @@ class PipelinedConnection final : public NodeConnection,
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    std::int32_t slot;
     bool asking = false;
     bool fence = false;
   };
@@ -148,7 +149,7 @@ class PipelinedConnection final : public NodeConnection,
   // hundred bytes of copying, once per call is enough.
   void enqueue(Request&& request, ReplyCallback&& done, const Submission& how) {
     inbox_.push_back(
-        {std::move(request), std::move(done), how.deadline, how.redirects, how.asking});
+        {std::move(request), std::move(done), how.deadline, how.redirects, how.slot, how.asking});
     schedule_drain();
   }
 
@@ -196,7 +197,7 @@ class PipelinedConnection final : public NodeConnection,
     }
     for (auto& entry : batch) {
       if (entry.fence) {
-        queue_.push_fence(std::move(entry.done));
+        queue_.push_fence(entry.slot, std::move(entry.done));
         continue;
       }
       // A script's first use runs as EVAL, which also loads it: a later
@@ -204,7 +205,7 @@ class PipelinedConnection final : public NodeConnection,
       // meets NOSCRIPT (whose cure must hold back everything behind it).
       if (remember_script(entry.request.script())) entry.request.switch_to_eval();
       queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects,
-                  entry.asking);
+                  entry.asking, entry.slot);
     }
     recycle(std::move(batch), spare_inbox_);
     std::vector<RequestQueue::Finished> passed;

@@ -43,12 +43,13 @@ class Connection {
   using LocatorFactory = std::function<std::unique_ptr<Locator>(const Strand&)>;
 
   // When a request must be answered, whether ASKING goes right before it
-  // (Redis Cluster, after an ASK redirection), and how many redirections it
-  // followed to get here.
+  // (Redis Cluster, after an ASK redirection), how many redirections it
+  // followed to get here, and its Redis Cluster slot (for fences).
   struct Submission {
     std::chrono::steady_clock::time_point deadline;
     bool asking = false;
     int redirects = 0;
+    std::int32_t slot = Request::no_keys;
   };
 
   // Takes a request Redis Cluster redirected, with its callback (which is
@@ -121,9 +122,10 @@ class NodeConnection : public Connection {
                                Route route) = 0;
 
   // Calls `passed` (with no error and no reply) on executor() once every
-  // request submitted before has left the connection: answered, handed
-  // back as redirected, failed, or expired unsent. Sends nothing to Redis.
-  virtual void fence(ReplyCallback passed) = 0;
+  // request of `slot` (Submission::slot) submitted before has left the
+  // connection: answered, handed back as redirected, failed, or expired
+  // unsent. Sends nothing to Redis.
+  virtual void fence(std::int32_t slot, ReplyCallback passed) = 0;
 };
 
 }  // namespace distkit::detail

@@ -1,10 +1,12 @@
 #include "client/request_queue.hpp"
 
 #include <algorithm>
+#include <bitset>
 #include <iterator>
 #include <string_view>
 #include <utility>
 
+#include "client/cluster_slot.hpp"
 #include "distkit/error.hpp"
 
 namespace distkit::detail {
@@ -23,13 +25,14 @@ void clear_releasing(Entries& entries) {
   }
 }
 
-// Fails and removes the expired entries, keeping the others in order.
-template <class Entries, class Expired, class Fail>
-void erase_expired(Entries& entries, Expired expired, Fail fail) {
+// Removes the entries that `matches`, after `take` took each, keeping the
+// others in order.
+template <class Entries, class Matches, class Take>
+void erase_matching(Entries& entries, Matches matches, Take take) {
   auto kept = entries.begin();
   for (auto it = entries.begin(); it != entries.end(); ++it) {
-    if (expired(*it)) {
-      fail(*it);
+    if (matches(*it)) {
+      take(*it);
       continue;
     }
     if (kept != it) *kept = std::move(*it);
@@ -60,39 +63,49 @@ void RequestQueue::finish(Entry& entry, boost::system::error_code error, Reply r
 }
 
 void RequestQueue::push(Request request, ReplyCallback done, clock::time_point deadline,
-                        int redirects, bool asking) {
-  queued_.push_back({std::move(request), std::move(done), deadline, redirects, asking});
+                        int redirects, bool asking, std::int32_t slot) {
+  queued_.push_back({std::move(request), std::move(done), deadline, redirects, slot, asking});
 }
 
-void RequestQueue::push_fence(ReplyCallback passed) {
-  queued_.push_back({{}, std::move(passed), clock::time_point::max(), 0, false, false, true});
+void RequestQueue::push_fence(std::int32_t slot, ReplyCallback passed) {
+  queued_.push_back({{}, std::move(passed), clock::time_point::max(), 0, slot, false, false, true});
   ++fences_;
 }
 
 void RequestQueue::pass_fences(std::vector<Finished>& finished) {
-  // A fence that reached the front of the requests in flight has nothing
-  // before it left, unless refused requests wait to be sent again: it then
-  // keeps its place behind them.
-  while (in_flight() > 0 && oldest_in_flight().fence) {
-    if (refused_.empty()) {
-      finish(oldest_in_flight(), {}, {}, finished);
-    } else {
-      refused_.push_back(std::move(oldest_in_flight()));
+  // One walk in queue order (refused, in flight, queued), noting the slots
+  // of the requests seen: a fence whose slot has none before it passes.
+  std::bitset<cluster_slot_count> seen;
+  const auto passes = [&](const Entry& entry) {
+    if (!entry.fence) {
+      if (entry.slot >= 0) seen.set(static_cast<std::size_t>(entry.slot));
+      return false;
     }
+    return !seen.test(static_cast<std::size_t>(entry.slot));
+  };
+  const auto pass = [&](Entry& fence) { finish(fence, {}, {}, finished); };
+  erase_matching(refused_, passes, pass);
+  // In flight, only the entries from answered_ on count; the ones before
+  // are answered and moved from.
+  auto kept = in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_);
+  for (auto it = kept; it != in_flight_.end(); ++it) {
+    if (passes(*it)) {
+      pass(*it);
+      continue;
+    }
+    if (kept != it) *kept = std::move(*it);
+    ++kept;
+  }
+  in_flight_.erase(kept, in_flight_.end());
+  if (in_flight() == 0) clear_in_flight();
+  erase_matching(queued_, passes, pass);
+  // A fence left at the front of the requests in flight waits for refused
+  // requests of its slot: it keeps its place behind them, so that the
+  // oldest in flight is always a request.
+  while (in_flight() > 0 && oldest_in_flight().fence) {
+    refused_.push_back(std::move(oldest_in_flight()));
     pop_oldest_in_flight();
   }
-  pass_leading_fences(refused_, finished);
-  if (refused_.empty() && in_flight() == 0) pass_leading_fences(queued_, finished);
-}
-
-void RequestQueue::pass_leading_fences(std::vector<Entry>& entries,
-                                       std::vector<Finished>& finished) {
-  std::size_t passed = 0;
-  while (passed < entries.size() && entries[passed].fence)
-    finish(entries[passed++], {}, {}, finished);
-  if (passed == 0) return;
-  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(passed));
-  if (entries.empty()) clear_releasing(entries);
 }
 
 std::size_t RequestQueue::take_writable(std::string& out) {
@@ -115,7 +128,8 @@ std::size_t RequestQueue::take_writable(std::string& out) {
 
 std::optional<Refusal> RequestQueue::on_reply(Reply reply, std::vector<Finished>& finished,
                                               std::vector<Redirected>* redirected) {
-  // Settled fences are never the oldest in flight, so this is a request.
+  // Settled fences are never the oldest in flight (pass_fences), so this
+  // is a request.
   if (in_flight() == 0) throw Error(Errc::connection, "Redis sent a reply nobody asked for");
   if (std::exchange(oldest_in_flight().asking_sent, false)) return std::nullopt;  // ASKING's OK
   const auto refusal = answer_oldest(std::move(reply), finished, redirected);
@@ -177,8 +191,8 @@ void RequestQueue::fail_in_flight(boost::system::error_code error,
                                   std::vector<Finished>& finished) {
   for (auto it = in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_);
        it != in_flight_.end(); ++it) {
-    // Fences behind refused requests keep waiting with them.
-    if (it->fence && !refused_.empty()) {
+    // Fences keep waiting behind refused requests of their slot, if any.
+    if (it->fence) {
       refused_.push_back(std::move(*it));
     } else {
       finish(*it, error, {}, finished);
@@ -205,8 +219,8 @@ void RequestQueue::expire(clock::time_point now, boost::system::error_code unsen
   // Unsent requests are dropped outright: Redis never ran them.
   const auto expired = [now](const Entry& entry) { return entry.deadline <= now; };
   const auto fail = [&](Entry& entry) { finish(entry, unsent_error, {}, finished); };
-  erase_expired(refused_, expired, fail);
-  erase_expired(queued_, expired, fail);
+  erase_matching(refused_, expired, fail);
+  erase_matching(queued_, expired, fail);
   settle_fences(finished);
 }
 

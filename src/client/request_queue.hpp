@@ -4,6 +4,7 @@
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,10 +35,12 @@ using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply), 208
 // ran instead, the refused requests before it cannot run any more without
 // overtaking it: they fail with Errc::connection (not run).
 //
-// A fence (push_fence) is a marker, never sent to Redis, that passes once
-// every request pushed before it has left the queue: answered, redirected,
-// failed, or expired unsent. It keeps its place among refused requests, so
-// a fence behind a refused request waits for its retry.
+// A fence (push_fence) is a marker for one Redis Cluster slot, never sent
+// to Redis, that passes once every request of that slot pushed before it
+// has left the queue: answered, redirected, failed, or expired unsent.
+// Requests of other slots do not hold it up. It keeps its place among
+// refused requests, so a fence behind a refused request of its slot waits
+// for its retry.
 //
 // The queue never invokes callbacks: it appends them, with their outcome, to
 // the `finished` vector its caller runs once the queue is consistent again
@@ -70,18 +73,19 @@ class RequestQueue {
 
   // `redirects` counts the redirections the request already followed;
   // with `asking` (Redis Cluster, after ASK) ASKING goes right before it,
-  // also whenever it is sent again after a refusal.
+  // also whenever it is sent again after a refusal. `slot` is the request's
+  // Redis Cluster slot, for fences (Request::no_keys: none).
   void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0,
-            bool asking = false);
+            bool asking = false, std::int32_t slot = Request::no_keys);
 
-  // A fence after everything pushed so far: `passed` is finished (with no
-  // error and no reply) once nothing pushed before it remains. Call
-  // settle_fences() after pushing.
-  void push_fence(ReplyCallback passed);
+  // A fence for `slot` after everything pushed so far: `passed` is
+  // finished (with no error and no reply) once no request of `slot` pushed
+  // before it remains. Call settle_fences() after pushing.
+  void push_fence(std::int32_t slot, ReplyCallback passed);
 
-  // Finishes the fences that nothing is left ahead of any more. The other
-  // members do this themselves; push_fence does not, so that a batch of
-  // pushes settles once.
+  // Finishes the fences that no request of their slot is left ahead of any
+  // more. The other members do this themselves; push_fence does not, so
+  // that a batch of pushes settles once.
   void settle_fences(std::vector<Finished>& finished) {
     if (fences_ != 0) pass_fences(finished);
   }
@@ -133,6 +137,7 @@ class RequestQueue {
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    std::int32_t slot = Request::no_keys;  // a fence's slot, too
     bool asking = false;
     bool asking_sent = false;  // in flight behind an ASKING whose reply is due first
     bool fence = false;
@@ -143,8 +148,6 @@ class RequestQueue {
   std::optional<Refusal> answer_oldest(Reply&& reply, std::vector<Finished>& finished,
                                        std::vector<Redirected>* redirected);
   void pass_fences(std::vector<Finished>& finished);
-  // Finishes the fences at the front of `entries`.
-  void pass_leading_fences(std::vector<Entry>& entries, std::vector<Finished>& finished);
 
   // The oldest in-flight entry, and taking it off the front.
   Entry& oldest_in_flight() noexcept { return in_flight_[answered_]; }

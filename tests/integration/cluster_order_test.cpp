@@ -3,11 +3,13 @@
 // MOVED once it has moved, map refreshes), against a private cluster
 // (tests/support/redis_cluster.hpp).
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <distkit/distkit.hpp>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -19,6 +21,7 @@ namespace distkit::test {
 namespace {
 
 using std::chrono::seconds;
+using clock = std::chrono::steady_clock;
 
 // Keys of one slot, so that moving the slot takes a while: the counter's
 // key migrates somewhere in the middle, and calls meet ASK until the rest
@@ -158,6 +161,111 @@ TEST(ClusterOrder, CallsOfOneSlotRunInIssueOrderWhileItMovesBetweenMasters) {
   EXPECT_TRUE(wrong.empty()) << wrong.size()
                              << " calls ran out of issue order or failed, first: " << wrong.front();
   EXPECT_EQ(counter->get(RedisKey("k")), load.issued());
+}
+
+// The outcome of one async call, to wait for.
+struct Outcome {
+  std::promise<std::pair<boost::system::error_code, std::int64_t>> promise;
+  std::future<std::pair<boost::system::error_code, std::int64_t>> future = promise.get_future();
+  auto handler() {
+    return [this](boost::system::error_code error, std::int64_t total) {
+      promise.set_value({error, total});
+    };
+  }
+};
+
+// The process id of the node at `port`, by INFO server.
+pid_t node_pid(const RedisCluster& cluster, const std::string& port) {
+  const std::string info = cluster.cli(port, {"INFO", "server"});
+  const std::string field = "process_id:";
+  return static_cast<pid_t>(std::stol(info.substr(info.find(field) + field.size())));
+}
+
+// A client whose counters know slot 0 at its first master and slot 10923
+// at another.
+struct RoutedClient {
+  std::shared_ptr<Client> client;
+  std::shared_ptr<StrictCounter> in_slot_0;
+  std::shared_ptr<StrictCounter> in_slot_10923;
+
+  RoutedClient(const RedisCluster& cluster, const RedisKey& prefix_0, const RedisKey& prefix_10923)
+      : client(cluster_client(cluster)),
+        in_slot_0(StrictCounter::create({prefix_0, client})),
+        in_slot_10923(StrictCounter::create({prefix_10923, client})) {
+    in_slot_0->get(RedisKey("k"));
+    in_slot_10923->get(RedisKey("k"));
+  }
+
+  // A call of slot 0 goes to its old master, which does not answer; then
+  // a call of slot 10923 meets MOVED, so the client refreshes its map,
+  // which moves slot 0 while that call is still there: slot 0's gate
+  // closes, and a third call of it is held.
+  std::pair<Outcome*, Outcome*> stall_slot_0() {
+    in_slot_0->async_inc(RedisKey("k"), 1, at_old_master.handler());
+    EXPECT_GT(in_slot_10923->inc(RedisKey("k"), 1), 0);
+    in_slot_0->async_inc(RedisKey("k"), 1, held.handler());
+    return {&at_old_master, &held};
+  }
+
+  Outcome at_old_master;
+  Outcome held;
+};
+
+TEST(ClusterOrder, HeldCallsTimeOutOrCloseBehindAStoppedOldMasterAndTheSlotRecovers) {
+  // No failover while the old master is stopped for a few seconds.
+  RedisCluster cluster(3, std::chrono::seconds(30));
+  // redis-cli --cluster create gives each master one range; reshard moves
+  // the first slot of one.
+  const std::string a = master_of_slot(cluster, 0);
+  const std::string b = master_of_slot(cluster, 5461);
+  const std::string c = master_of_slot(cluster, 10923);
+  ASSERT_TRUE(!a.empty() && !b.empty() && !c.empty() && a != b && b != c && a != c);
+  const RedisKey prefix_0 = prefixes_in_slots("strict_counter", 1, 0, 0).front();
+  const RedisKey prefix_10923 = prefixes_in_slots("strict_counter", 1, 10923, 10923).front();
+  RoutedClient timing_out(cluster, prefix_0, prefix_10923);
+  RoutedClient closing(cluster, prefix_0, prefix_10923);
+  // Both slots move to b behind the clients' backs.
+  ASSERT_EQ(cluster.reshard(a, b, 1), 0);
+  ASSERT_EQ(cluster.reshard(c, b, 1), 0);
+  ASSERT_EQ(master_of_slot(cluster, 0), b);
+
+  const pid_t stopped = node_pid(cluster, a);
+  ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{stopped};
+  const auto stopped_at = clock::now();
+  const auto [timed_out_sent, timed_out_held] = timing_out.stall_slot_0();
+  const auto [closed_sent, closed_held] = closing.stall_slot_0();
+  closing.client->close();
+  for (Outcome* outcome : {closed_sent, closed_held}) {
+    ASSERT_EQ(outcome->future.wait_for(seconds(1)), std::future_status::ready) << "a call hung";
+    EXPECT_EQ(outcome->future.get().first, Errc::closed);
+  }
+  for (Outcome* outcome : {timed_out_sent, timed_out_held}) {
+    ASSERT_EQ(outcome->future.wait_for(command_timeout + return_slack), std::future_status::ready)
+        << "a call hung";
+    EXPECT_EQ(outcome->future.get().first, Errc::timeout);
+  }
+  EXPECT_LT(clock::now() - stopped_at, command_timeout + return_slack);
+  ::kill(stopped, SIGCONT);
+
+  // Once a answers (MOVED), the gate opens and slot 0 works on b. None of
+  // the failed calls ran: the sent ones were redirected after their
+  // callers gave up, the held ones were never sent.
+  std::int64_t total = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        try {
+          total = timing_out.in_slot_0->inc(RedisKey("k"), 1);
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      seconds(20)));
+  EXPECT_EQ(total, 1);
 }
 
 }  // namespace
