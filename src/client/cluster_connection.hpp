@@ -32,10 +32,11 @@ namespace distkit::detail {
 // Order: the requests of one slot that run, run in issue order, also when
 // the slot moves. While it stays put they go over one connection, FIFO.
 // When it leaves a master (MOVED, or a map refresh that moves it), its gate
-// closes (SlotGate): new requests of the slot are held, and a fence goes on
-// the old master's connection; requests sent there before come back
-// redirected and are sent on in order, and once the fence has passed the
-// held requests follow them to the new owner, in issue order. Routing
+// closes (SlotGate): new requests of the slot are held, and a fence for the
+// slot goes on the old master's connection; the slot's requests sent there
+// before come back redirected and are sent on in order, and once the fence
+// has passed (other slots' requests do not hold it up) the held requests
+// follow them to the new owner, in issue order. Routing
 // stays lock-free while no gate is closed. A held request keeps its
 // deadline (Errc::timeout, never sent) and close() fails it with
 // Errc::closed. ASK needs no gate: requests the migrating master sends on

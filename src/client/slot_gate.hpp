@@ -17,9 +17,10 @@ namespace distkit::detail {
 // When a slot changes hands, calls of it may still be on their way at the
 // old owner; they come back redirected and are sent on to the new one. A
 // call issued meanwhile must not go straight to the new owner ahead of
-// them. So the cluster client closes the slot's gate, puts a fence on the
-// old owner's connection (which passes once everything sent there before
-// has come back and been sent on), and holds the slot's new calls here
+// them. So the cluster client closes the slot's gate, puts a fence for the
+// slot on the old owner's connection (which passes once the slot's calls
+// sent there before have come back and been sent on), and holds the slot's
+// new calls here
 // until every fence closing the gate has passed; then they go out, in
 // issue order, behind the redirected ones.
 //
