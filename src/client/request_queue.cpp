@@ -25,12 +25,12 @@ void clear_releasing(Entries& entries) {
   }
 }
 
-// Removes the entries that `matches`, after `take` took each, keeping the
-// others in order.
+// Removes the entries from index `first` on that `matches`, after `take`
+// took each, keeping the others in order.
 template <class Entries, class Matches, class Take>
-void erase_matching(Entries& entries, Matches matches, Take take) {
-  auto kept = entries.begin();
-  for (auto it = entries.begin(); it != entries.end(); ++it) {
+void erase_matching(Entries& entries, Matches matches, Take take, std::size_t first = 0) {
+  auto kept = entries.begin() + static_cast<std::ptrdiff_t>(first);
+  for (auto it = kept; it != entries.end(); ++it) {
     if (matches(*it)) {
       take(*it);
       continue;
@@ -87,16 +87,7 @@ void RequestQueue::pass_fences(std::vector<Finished>& finished) {
   erase_matching(refused_, passes, pass);
   // In flight, only the entries from answered_ on count; the ones before
   // are answered and moved from.
-  auto kept = in_flight_.begin() + static_cast<std::ptrdiff_t>(answered_);
-  for (auto it = kept; it != in_flight_.end(); ++it) {
-    if (passes(*it)) {
-      pass(*it);
-      continue;
-    }
-    if (kept != it) *kept = std::move(*it);
-    ++kept;
-  }
-  in_flight_.erase(kept, in_flight_.end());
+  erase_matching(in_flight_, passes, pass, answered_);
   if (in_flight() == 0) clear_in_flight();
   erase_matching(queued_, passes, pass);
   // A fence left at the front of the requests in flight waits for refused
