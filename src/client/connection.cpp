@@ -44,6 +44,9 @@ constexpr int silent_timeouts_before_reconnect = 3;
 // A write buffer grown past this by a large request is released afterwards
 // instead of keeping its peak capacity for the life of the connection.
 constexpr std::size_t kept_write_capacity = 1 << 20;
+// Replies to script calls in one read from which half of the read's
+// callbacks run before the requests they made are written (see on_read).
+constexpr std::size_t early_write_scripts = 16;
 
 ServerAddress fixed_address(const RedisUrl& url) {
   if (url.scheme == UrlScheme::unix_socket) return {{}, 0, url.socket_path};
@@ -165,8 +168,17 @@ class PipelinedConnection final : public NodeConnection,
     finished.clear();
   }
 
-  void hand_back_redirected(std::vector<RequestQueue::Redirected>& redirected) {
+  // Hands redirected requests back and runs the callbacks of answered
+  // requests [first, last). Returns false when a callback closed the
+  // connection or triggered a reconnect. Redirected requests are sent on
+  // before any callback runs, so that a fence that passed in the same read
+  // finds them already on their way.
+  bool settle(std::vector<RequestQueue::Finished>& finished, std::size_t first, std::size_t last,
+              std::vector<RequestQueue::Redirected>& redirected, std::uint64_t generation) {
     for (auto& entry : redirected) on_redirect_(std::move(entry));
+    redirected.clear();
+    for (std::size_t i = first; i < last; ++i) finished[i].run();
+    return generation == generation_ && state_ != State::closed;
   }
 
   // The locator says the server is no longer the right one (a failover):
@@ -374,6 +386,7 @@ class PipelinedConnection final : public NodeConnection,
     std::vector<RequestQueue::Finished> finished = std::exchange(spare_finished_, {});
     std::vector<RequestQueue::Redirected> redirected;
     auto* const hand_back = on_redirect_ ? &redirected : nullptr;
+    const std::size_t scripts_before = queue_.scripts_answered();
     try {
       reader_->feed({read_buffer_.data(), size});
       while (auto reply = reader_->next()) {
@@ -387,17 +400,23 @@ class PipelinedConnection final : public NodeConnection,
         }
       }
     } catch (const Error& e) {
-      hand_back_redirected(redirected);
-      run(finished);
+      settle(finished, 0, finished.size(), redirected, generation);
       return connection_lost(e.what());
     }
-    // Redirected requests are sent on before any callback runs, so that a
-    // fence that passed here finds them already on their way.
-    hand_back_redirected(redirected);
-    run(finished);
+    // Scripts keep Redis busy for microseconds each. When this read
+    // answered many, the requests made by the first half of its callbacks
+    // are written before the second half runs, so that Redis works on them
+    // meanwhile instead of waiting for the whole read to be handled. Plain
+    // commands cost Redis less than the extra write and wakeup: their
+    // replies are all handled first, and what they ask for goes out in one
+    // write.
+    std::size_t handled = 0;
+    if (!writing_ && queue_.scripts_answered() - scripts_before >= early_write_scripts) {
+      handled = finished.size() / 2;
+      if (settle(finished, 0, handled, redirected, generation)) drain_inbox();
+    }
+    if (!settle(finished, handled, finished.size(), redirected, generation)) return;
     recycle(std::move(finished), spare_finished_);
-    // A callback may have closed the connection or triggered a reconnect.
-    if (generation != generation_ || state_ == State::closed) return;
     if (state_ == State::ready) cure_refusal();
     if (generation != generation_) return;
     write_pending();

@@ -153,6 +153,7 @@ std::optional<Refusal> RequestQueue::answer_oldest(Reply&& reply, std::vector<Fi
   // issue order.
   for (Entry& earlier : refused_) finish(earlier, make_error_code(Errc::connection), {}, finished);
   clear_releasing(refused_);
+  if (entry.request.script() != nullptr) ++scripts_answered_;
   finish(entry, {}, std::move(reply), finished);
   return std::nullopt;
 }

@@ -125,6 +125,9 @@ class RequestQueue {
   // The earliest deadline of a request that still has a callback.
   std::optional<clock::time_point> next_deadline() const;
 
+  // How many script calls have been answered (not refused) so far.
+  std::size_t scripts_answered() const noexcept { return scripts_answered_; }
+
   std::size_t queued() const noexcept { return queued_.size(); }
   // Requests written and not answered yet (fences written behind them
   // included).
@@ -162,6 +165,7 @@ class RequestQueue {
   std::size_t answered_ = 0;
   std::vector<Entry> refused_;
   std::size_t fences_ = 0;  // fences in any of the vectors
+  std::size_t scripts_answered_ = 0;
 };
 
 }  // namespace distkit::detail

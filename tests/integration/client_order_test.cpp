@@ -1,5 +1,6 @@
-// Issue order after NOSCRIPT, credentials rejected on reconnect, and
-// buffers after a large exchange, against real redis-servers.
+// Issue order after NOSCRIPT, credentials rejected on reconnect, when the
+// requests of reply callbacks are written, and buffers after a large
+// exchange, against real redis-servers.
 #include <gtest/gtest.h>
 #include <malloc.h>
 
@@ -179,6 +180,49 @@ TEST(ClientOrder, AReconnectLoadsTheScriptsSoNoCallNeedsEval) {
   const std::string stats = redis_cli(server.url(), {"INFO", "commandstats"});
   EXPECT_EQ(stats.find("cmdstat_eval:"), std::string::npos) << stats;
   EXPECT_NE(stats.find("cmdstat_evalsha:"), std::string::npos) << stats;
+}
+
+const detail::Script& add_one_to_field() {
+  static const detail::Script script("return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)");
+  return script;
+}
+
+// The replies to many script calls arrive in one read. The calls their
+// first callbacks make must reach Redis while later callbacks of that read
+// still run, rather than wait until the whole read is handled: Redis would
+// otherwise sit idle while the client works through every reply.
+TEST(ClientOrder, CallsMadeByScriptCallbacksAreSentBeforeTheRestOfTheirReadIsHandled) {
+  RedisServer server;
+  HeldClient held(server.url());
+  const auto call = [&](std::string field, detail::ReplyCallback done) {
+    detail::ClientAccess::connection(*held.client)
+        ->execute(RequestBuilder(add_one_to_field(), 1).arg("h").arg(std::move(field)).build(),
+                  std::move(done));
+  };
+  ASSERT_EQ(held.execute(RequestBuilder(add_one_to_field(), 1).arg("h").arg("warm").build())
+                .get()
+                .second.integer,
+            1);
+
+  constexpr int calls = 64;
+  std::promise<bool> seen_by_last;
+  // Issued while the I/O thread is held, the calls go out in one write and
+  // Redis answers them in one.
+  auto release = held.hold();
+  for (int i = 1; i <= calls; ++i) {
+    call("first", [&, i](boost::system::error_code, Reply) {
+      if (i < calls) return call("second", [](boost::system::error_code, Reply) {});
+      // The last callback of the read waits (on the I/O thread) for Redis
+      // to have run one of the calls made by the callbacks before it.
+      seen_by_last.set_value(wait_until(
+          [&] {
+            return redis_cli(server.url(), {"HGET", "h", "second"}) != "";
+          },
+          std::chrono::seconds(5)));
+    });
+  }
+  release.set_value();
+  EXPECT_TRUE(seen_by_last.get_future().get());
 }
 
 TEST(ClientOrder, CredentialsRejectedOnReconnectAreLogged) {

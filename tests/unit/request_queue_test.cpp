@@ -94,6 +94,27 @@ TEST(RequestQueue, NoscriptIsResentAsEvalAheadOfQueuedRequestsInIssueOrder) {
   EXPECT_TRUE(a.reply.is_error());
 }
 
+TEST(RequestQueue, CountsTheScriptCallsAnsweredButNotRefusedOnesOrPlainCommands) {
+  const Script script("return 1");
+  RequestQueue queue;
+  Recorded a, b, c, d;
+  queue.push(RequestBuilder(script, 0).build(), record(a), later);
+  queue.push(RequestBuilder("PING").build(), record(b), later);
+  queue.push(RequestBuilder(script, 0).build(), record(c), later);
+  queue.push(RequestBuilder(script, 0).build(), record(d), later);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  queue.on_reply(bulk("1"), finished);
+  EXPECT_EQ(queue.scripts_answered(), 1u);
+  queue.on_reply(status("PONG"), finished);
+  EXPECT_EQ(queue.scripts_answered(), 1u);
+  queue.on_reply(error_reply("ERR user_script:1: boom"), finished);  // ran, and failed
+  EXPECT_EQ(queue.scripts_answered(), 2u);
+  queue.on_reply(error_reply("NOSCRIPT No matching script."), finished);  // not run
+  EXPECT_EQ(queue.scripts_answered(), 2u);
+}
+
 TEST(RequestQueue, ARefusedRequestOvertakenByALaterOneFailsUnrun) {
   const Script script("return 1");
   RequestQueue queue;

@@ -253,17 +253,19 @@ Error LaxInstanceAwareCounter::Impl::closed_error() {
 
 LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
                                     StrictInstanceAwareCounter& strict)
-    : Impl(options, strict, ia::Layout(options.prefix, ia::Kind::lax)) {}
+    : Impl(options, strict,
+           std::make_unique<ia::LaxInstanceLayout>(ia::Layout(options.prefix, ia::Kind::lax),
+                                                   strict.instance_id())) {}
 
 LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
-                                    StrictInstanceAwareCounter& strict, const ia::Layout& layout)
+                                    StrictInstanceAwareCounter& strict,
+                                    std::unique_ptr<ia::LaxInstanceLayout> layout)
     : strict_(strict),
-      name_(layout.cumulative),
-      record_(layout.flushed(strict.instance_id())),
-      set_aside_(layout.set_aside()),
-      flusher_(std::make_shared<detail::LaxFlusher>(
-          detail::ClientAccess::connection(*options.client), options.allowed_lag,
-          std::make_unique<ia::LaxInstanceLayout>(layout, strict.instance_id()))) {}
+      name_(layout->name()),
+      flush_layout_(*layout),
+      flusher_(
+          std::make_shared<detail::LaxFlusher>(detail::ClientAccess::connection(*options.client),
+                                               options.allowed_lag, std::move(layout))) {}
 
 std::string LaxInstanceAwareCounter::Impl::lane_message(error_code error) const {
   if (error == Errc::closed) {
@@ -344,9 +346,7 @@ void LaxInstanceAwareCounter::Impl::increments(std::vector<LaxIncrement> updates
 }
 
 void LaxInstanceAwareCounter::Impl::forget_flush_state() {
-  detail::RequestBuilder builder("DEL");
-  builder.key(record_).key(set_aside_);
-  flusher_->execute(builder.build(), [](error_code, detail::Reply) {});
+  flusher_->execute(flush_layout_.forget_request(), [](error_code, detail::Reply) {});
 }
 
 // ---- Public methods ----

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "counters/decimal.hpp"
+#include "counters/instance_aware/lax_instance_layout.hpp"
 #include "counters/instance_aware/strict_access.hpp"
 #include "counters/lax_flusher.hpp"
 #include "counters/operation.hpp"
@@ -113,7 +114,7 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
 
  private:
   Impl(const InstanceAwareCounterOptions& options, StrictInstanceAwareCounter& strict,
-       const detail::instance_aware::Layout& layout);
+       std::unique_ptr<detail::instance_aware::LaxInstanceLayout> layout);
 
   // Reads waiting for one refresh (strand only).
   struct Refresh {
@@ -132,8 +133,8 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
 
   StrictInstanceAwareCounter& strict_;
   const std::string name_;
-  const std::string record_;
-  const std::string set_aside_;
+  // Owned by flusher_, which lives as long as this.
+  const detail::instance_aware::LaxInstanceLayout& flush_layout_;
   const std::shared_ptr<detail::LaxFlusher> flusher_;
   std::shared_ptr<Refresh> open_refresh_;  // strand only: queued, not started
 };

@@ -23,6 +23,12 @@ Request LaxInstanceLayout::chunk_request(std::size_t /*shard*/, std::uint64_t se
   return builder.build();
 }
 
+Request LaxInstanceLayout::forget_request() const {
+  RequestBuilder builder("DEL");
+  builder.key(record_).key(set_aside_);
+  return builder.build();
+}
+
 LaxFlushLayout::ChunkReply LaxInstanceLayout::chunk_reply(std::size_t /*shard*/, const Reply& reply,
                                                           std::size_t size) const {
   return decode_chunk_reply(reply, size, layout_.cumulative);

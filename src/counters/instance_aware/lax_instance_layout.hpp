@@ -30,6 +30,11 @@ class LaxInstanceLayout final : public LaxFlushLayout {
   std::string set_aside_location(std::size_t /*shard*/) const override { return set_aside_; }
   const std::string& name() const override { return layout_.cumulative; }
 
+  // Deletes this instance's flush record and the set-aside list: after a
+  // clear, the next chunk applies as the oldest and nothing set aside
+  // before the clear survives it.
+  Request forget_request() const;
+
  private:
   Layout layout_;
   std::string instance_id_;
