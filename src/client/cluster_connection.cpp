@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <future>
 #include <mutex>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "client/cluster_map.hpp"
 #include "client/cluster_slot.hpp"
 #include "client/locator.hpp"
+#include "client/slot_gate.hpp"
 #include "distkit/error.hpp"
 
 namespace distkit::detail {
@@ -38,8 +41,21 @@ Request cluster_slots_request() {
 // follows on the next reconnect.
 struct Node {
   HostPort address;  // guarded by ClusterConnection::mutex_
-  std::shared_ptr<Connection> connection;
+  std::shared_ptr<NodeConnection> connection;
 };
+
+// A slot's route: the Node serving it, and whether its gate is closed
+// (SlotGate), in one word that routing reads without a lock. Nodes are
+// aligned, so the lowest bit of their address is free for the gate.
+constexpr std::uintptr_t gate_closed = 1;
+
+std::uintptr_t route_to(const Node* node, bool closed = false) {
+  return reinterpret_cast<std::uintptr_t>(node) | (closed ? gate_closed : 0);
+}
+
+Node* node_of(std::uintptr_t route) {
+  return reinterpret_cast<Node*>(route & ~gate_closed);
+}
 
 class ClusterConnection final : public Connection,
                                 public std::enable_shared_from_this<ClusterConnection> {
@@ -67,23 +83,47 @@ class ClusterConnection final : public Connection,
   void submit(Request request, ReplyCallback done, Submission how) override {
     const std::int32_t slot = request.slot();
     if (closed() || slot == Request::cross_slot) {
-      const auto error = make_error_code(closed() ? Errc::closed : Errc::invalid_argument);
-      asio::post(strand_, [done = std::move(done), error]() mutable { done(error, {}); });
-      return;
+      return fail_soon(std::move(done), closed() ? Errc::closed : Errc::invalid_argument);
     }
+    if (slot < 0) return first_node().submit(std::move(request), std::move(done), how);
     // The node's connection owns the request from here on; should the
     // cluster redirect it, the connection hands it back (on_redirect), so
-    // nothing is copied or wrapped on the way to the master.
-    node_for_slot(slot).submit(std::move(request), std::move(done), how);
+    // nothing is copied or wrapped on the way to the master. Lock-free
+    // unless the slot's gate is closed: one atomic load here, and the
+    // route checked again under the lock the node's connection takes
+    // anyway, so that a gate closing meanwhile either sees the request
+    // ahead of its fence or turns it away to be held.
+    how.slot = slot;
+    const auto& word = routes_[static_cast<std::size_t>(slot)];
+    for (;;) {
+      const std::uintptr_t route = word.load(std::memory_order_acquire);
+      Node* const node = node_of(route);
+      if ((route & gate_closed) == 0) {
+        if (node == nullptr) return first_node().submit(std::move(request), std::move(done), how);
+        if (node->connection->submit_on_route(request, done, how, {&word, route})) return;
+      } else if (hold(slot, request, done, how)) {
+        return;
+      }
+    }
   }
 
   void close() override {
     if (closed_.exchange(true, std::memory_order_acq_rel)) return;
     std::vector<std::shared_ptr<Node>> nodes;
+    std::vector<SlotGate::Held> held;
     {
       std::lock_guard lock(mutex_);
       nodes = nodes_;
+      held = gate_.take_all();
     }
+    std::promise<void> failed;
+    auto done = failed.get_future();
+    asio::dispatch(strand_, [this, &held, &failed] {
+      gate_timer_.cancel();
+      for (auto& call : held) call.done(make_error_code(Errc::closed), {});
+      failed.set_value();
+    });
+    if (!strand_.running_in_this_thread()) done.wait();
     for (const auto& node : nodes) node->connection->close();
   }
 
@@ -179,7 +219,9 @@ class ClusterConnection final : public Connection,
 
   // Installs `map`: slots point at the node of their master. A master not
   // known yet takes over the node whose slots it now serves when that node
-  // is no master any more (a failover), or gets a new node. Holds mutex_.
+  // is no master any more (a failover), or gets a new node. A slot that
+  // moves to another node has its gate closed until the old one's earlier
+  // requests came back. Holds mutex_.
   void apply_map(const SlotMap& map) {
     std::vector<Node*> owner(cluster_slot_count, nullptr);
     for (const SlotRange& range : map.ranges) {
@@ -187,15 +229,102 @@ class ClusterConnection final : public Connection,
       std::fill(owner.begin() + range.first, owner.begin() + range.last + 1, node);
     }
     for (std::size_t slot = 0; slot < cluster_slot_count; ++slot) {
-      owner_[slot].store(owner[slot], std::memory_order_release);
+      reroute(static_cast<std::int32_t>(slot), owner[slot]);
     }
+  }
+
+  // Points `slot` at `owner`. When it leaves a node, its gate closes (or
+  // stays closed for one more fence) until a fence on that node has
+  // passed: every request of the slot the old route sent there is then
+  // back. The fence goes in after the route is stored, which
+  // submit_on_route relies on. Holds mutex_.
+  void reroute(std::int32_t slot, Node* owner) {
+    auto& word = routes_[static_cast<std::size_t>(slot)];
+    const std::uintptr_t route = word.load(std::memory_order_relaxed);
+    Node* const previous = node_of(route);
+    if (previous == owner) return;
+    if (previous == nullptr) {
+      word.store(route_to(owner, (route & gate_closed) != 0), std::memory_order_release);
+      return;
+    }
+    gate_.close(slot);
+    word.store(route_to(owner, true), std::memory_order_release);
+    previous->connection->fence(slot, [cluster = weak_from_this(), slot](error_code, Reply) {
+      if (const auto self = cluster.lock()) self->on_fence_passed(slot);
+    });
+  }
+
+  // Every request of `slot` sent to a node before the slot left it has
+  // come back from there (and redirected ones were sent on): when this
+  // opens the slot's gate, its held calls go to its owner now, in issue
+  // order, and it routes lock-free again.
+  void on_fence_passed(std::int32_t slot) {
+    std::lock_guard lock(mutex_);
+    auto released = gate_.fence_passed(slot);
+    if (gate_.is_closed(slot)) return;
+    auto& word = routes_[static_cast<std::size_t>(slot)];
+    Node* const owner = node_of(word.load(std::memory_order_relaxed));
+    Connection& target = owner != nullptr ? *owner->connection : *nodes_.front()->connection;
+    for (auto& call : released) {
+      target.submit(std::move(call.request), std::move(call.done), {call.deadline, false, 0, slot});
+    }
+    word.store(route_to(owner), std::memory_order_release);
+  }
+
+  // Holds a request of `slot` while its gate is closed. Returns false when
+  // the gate opened meanwhile (route it again).
+  bool hold(std::int32_t slot, Request& request, ReplyCallback& done, const Submission& how) {
+    std::lock_guard lock(mutex_);
+    if ((routes_[static_cast<std::size_t>(slot)].load(std::memory_order_relaxed) & gate_closed) ==
+        0) {
+      return false;
+    }
+    if (closed()) {
+      fail_soon(std::move(done), Errc::closed);
+      return true;
+    }
+    gate_.hold(slot, {std::move(request), std::move(done), how.deadline});
+    if (how.deadline < timer_deadline_) {
+      asio::post(strand_, [self = shared_from_this()] { self->arm_gate_timer(); });
+    }
+    return true;
+  }
+
+  // Fails held calls when their deadline passes: they never went out.
+  void arm_gate_timer() {
+    std::optional<clock::time_point> next;
+    {
+      std::lock_guard lock(mutex_);
+      next = gate_.next_deadline();
+      if (!next || *next >= timer_deadline_) return;
+      timer_deadline_ = *next;
+    }
+    gate_timer_.expires_at(*next);
+    gate_timer_.async_wait([cluster = weak_from_this()](error_code ec) {
+      const auto self = cluster.lock();
+      if (ec || !self) return;
+      std::vector<SlotGate::Held> expired;
+      {
+        std::lock_guard lock(self->mutex_);
+        self->timer_deadline_ = clock::time_point::max();
+        expired = self->gate_.expire(clock::now());
+      }
+      for (auto& call : expired) call.done(make_error_code(Errc::timeout), {});
+      self->arm_gate_timer();
+    });
+  }
+
+  void fail_soon(ReplyCallback done, Errc why) {
+    asio::post(strand_, [done = std::move(done), error = make_error_code(why)]() mutable {
+      done(error, {});
+    });
   }
 
   Node* node_serving(const SlotRange& range, const SlotMap& map) {
     for (const auto& node : nodes_) {
       if (node->address == range.master) return node.get();
     }
-    Node* const previous = owner_[range.first].load(std::memory_order_relaxed);
+    Node* const previous = node_of(routes_[range.first].load(std::memory_order_relaxed));
     if (previous != nullptr && !map.is_master(previous->address)) {
       previous->address = range.master;
       return previous;
@@ -223,16 +352,10 @@ class ClusterConnection final : public Connection,
     return nodes_.back().get();
   }
 
-  // The connection of the master serving `slot` (any master for a request
-  // without keys or a slot no master serves). Lock-free: a routed call
-  // costs one atomic load here. Nodes are never removed, so the reference
-  // stays valid as long as the cluster.
-  Connection& node_for_slot(std::int32_t slot) {
-    if (slot >= 0) {
-      if (Node* node = owner_[static_cast<std::size_t>(slot)].load(std::memory_order_acquire)) {
-        return *node->connection;
-      }
-    }
+  // The connection for a request without keys or of a slot no master
+  // serves. Nodes are never removed, so the reference stays valid as long
+  // as the cluster.
+  Connection& first_node() {
     std::lock_guard lock(mutex_);
     return *nodes_.front()->connection;
   }
@@ -249,9 +372,7 @@ class ClusterConnection final : public Connection,
       }
     }
     if (target == nullptr) target = add_node(address);
-    if (moved_slot >= 0) {
-      owner_[static_cast<std::size_t>(moved_slot)].store(target, std::memory_order_release);
-    }
+    if (moved_slot >= 0) reroute(moved_slot, target);
     return *target;
   }
 
@@ -272,7 +393,7 @@ class ClusterConnection final : public Connection,
       refresh({});
     }
     target.connection->submit(std::move(call.request), std::move(call.done),
-                              {call.deadline, !moved, call.redirects + 1});
+                              {call.deadline, !moved, call.redirects + 1, call.request.slot()});
   }
 
   static std::unique_ptr<Locator> make_cluster_node_locator(
@@ -283,10 +404,15 @@ class ClusterConnection final : public Connection,
   Settings settings_;
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mutex_;                  // guards nodes_, writes to owner_, Node::address
+  // Guards nodes_, writes to routes_, Node::address, gate_, timer_deadline_.
+  mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Node>> nodes_;  // only ever grows
-  // The node serving each slot (null: none known); read without mutex_.
-  std::array<std::atomic<Node*>, cluster_slot_count> owner_{};
+  // Each slot's route (route_to: null when no node is known); read without
+  // mutex_.
+  std::array<std::atomic<std::uintptr_t>, cluster_slot_count> routes_{};
+  SlotGate gate_;
+  clock::time_point timer_deadline_ = clock::time_point::max();  // gate_timer_'s
+  asio::steady_timer gate_timer_{strand_};
 
   // On the strand:
   bool refreshing_ = false;

@@ -20,7 +20,8 @@ namespace distkit::detail {
 //   owner; ASK sends ASKING and the request to the importing node. A
 //   request follows at most 16 redirections, all within its deadline.
 // - TRYAGAIN, CLUSTERDOWN and LOADING are retried on the same node by the
-//   node's connection, within the deadline.
+//   node's connection, within the deadline (after ASKING again when the
+//   request came by ASK).
 // - A lost master: requests in flight fail with Errc::connection (they may
 //   have run); the others stay queued while the node's connection asks the
 //   cluster for the current map on every reconnect attempt, and follows its
@@ -28,11 +29,27 @@ namespace distkit::detail {
 // - A request whose keys span slots fails with Errc::invalid_argument; a
 //   request without keys goes to the first master known.
 //
-// Order: requests of one slot go over one connection in issue order while
-// the slot stays put. Requests redirected by MOVED or ASK are sent again in
-// the order their redirections arrive, which is their issue order; a
-// request issued while an earlier one of its slot is being redirected may
-// reach the new owner first.
+// Order: the requests of one slot that run, run in issue order, also when
+// the slot moves. While it stays put they go over one connection, FIFO.
+// When it leaves a master (MOVED, or a map refresh that moves it), its gate
+// closes (SlotGate): new requests of the slot are held, and a fence for the
+// slot goes on the old master's connection; the slot's requests sent there
+// before come back redirected and are sent on in order, and once the fence
+// has passed (other slots' requests do not hold it up) the held requests
+// follow them to the new owner, in issue order. Routing
+// stays lock-free while no gate is closed. A held request keeps its
+// deadline (Errc::timeout, never sent) and close() fails it with
+// Errc::closed. ASK needs no gate: requests the migrating master sends on
+// reach the importing one in the order it answered them.
+//
+// Failures leave gaps, not reorderings: a request that failed with
+// Errc::connection (a lost master) or Errc::timeout after it was sent may
+// or may not have run (if it did, before the requests issued after it, and
+// asynchronous replication may still lose it in a failover); one refused
+// (TRYAGAIN, ...) and overtaken on its connection by a later one that ran
+// fails with Errc::connection without having run. While a slot migrates,
+// its keys sit on two masters, so requests of different keys of the slot
+// may run in either order; those of one key keep theirs.
 std::shared_ptr<Connection> open_cluster_connection(const boost::asio::any_io_executor& executor,
                                                     Connection::Settings settings);
 

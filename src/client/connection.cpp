@@ -66,7 +66,7 @@ std::unique_ptr<Locator> make_locator(const asio::any_io_executor& strand,
   return make_fixed_locator(strand, fixed_address(settings.url));
 }
 
-class PipelinedConnection final : public Connection,
+class PipelinedConnection final : public NodeConnection,
                                   public std::enable_shared_from_this<PipelinedConnection> {
  public:
   PipelinedConnection(Strand strand, Settings settings, const LocatorFactory& locate,
@@ -98,16 +98,21 @@ class PipelinedConnection final : public Connection,
 
   void submit(Request request, ReplyCallback done, Submission how) override {
     std::lock_guard lock(inbox_mutex_);
-    // ASKING applies to the very next command, so both enter the inbox
-    // under one lock, next to each other.
-    if (how.asking) {
-      inbox_.push_back({asking_request(), [](error_code, Reply) {}, how.deadline, 0});
-    }
-    inbox_.push_back({std::move(request), std::move(done), how.deadline, how.redirects});
-    if (!drain_scheduled_) {
-      drain_scheduled_ = true;
-      asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
-    }
+    enqueue(std::move(request), std::move(done), how);
+  }
+
+  bool submit_on_route(Request& request, ReplyCallback& done, Submission how,
+                       Route route) override {
+    std::lock_guard lock(inbox_mutex_);
+    if (route.word->load(std::memory_order_acquire) != route.expected) return false;
+    enqueue(std::move(request), std::move(done), how);
+    return true;
+  }
+
+  void fence(std::int32_t slot, ReplyCallback passed) override {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back({{}, std::move(passed), clock::time_point::max(), 0, slot, false, true});
+    schedule_drain();
   }
 
   void close() override {
@@ -137,23 +142,42 @@ class PipelinedConnection final : public Connection,
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    std::int32_t slot;
+    bool asking = false;
+    bool fence = false;
   };
 
-  static Request asking_request() { return RequestBuilder("ASKING").build(); }
+  // Holds inbox_mutex_.
+  // Takes references: moving a request and its callback costs a few
+  // hundred bytes of copying, once per call is enough.
+  void enqueue(Request&& request, ReplyCallback&& done, const Submission& how) {
+    inbox_.push_back(
+        {std::move(request), std::move(done), how.deadline, how.redirects, how.slot, how.asking});
+    schedule_drain();
+  }
+
+  // Holds inbox_mutex_.
+  void schedule_drain() {
+    if (drain_scheduled_) return;
+    drain_scheduled_ = true;
+    asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+  }
 
   static void run(std::vector<RequestQueue::Finished>& finished) {
     for (auto& entry : finished) entry.run();
     finished.clear();
   }
 
-  // Runs the callbacks of answered requests [first, last) and hands
-  // redirected requests back. Returns false when a callback closed the
-  // connection or triggered a reconnect.
+  // Hands redirected requests back and runs the callbacks of answered
+  // requests [first, last). Returns false when a callback closed the
+  // connection or triggered a reconnect. Redirected requests are sent on
+  // before any callback runs, so that a fence that passed in the same read
+  // finds them already on their way.
   bool settle(std::vector<RequestQueue::Finished>& finished, std::size_t first, std::size_t last,
               std::vector<RequestQueue::Redirected>& redirected, std::uint64_t generation) {
-    for (std::size_t i = first; i < last; ++i) finished[i].run();
     for (auto& entry : redirected) on_redirect_(std::move(entry));
     redirected.clear();
+    for (std::size_t i = first; i < last; ++i) finished[i].run();
     return generation == generation_ && state_ != State::closed;
   }
 
@@ -184,13 +208,21 @@ class PipelinedConnection final : public Connection,
       return;
     }
     for (auto& entry : batch) {
+      if (entry.fence) {
+        queue_.push_fence(entry.slot, std::move(entry.done));
+        continue;
+      }
       // A script's first use runs as EVAL, which also loads it: a later
       // EVALSHA in the same pipeline then finds it, so a new script never
       // meets NOSCRIPT (whose cure must hold back everything behind it).
       if (remember_script(entry.request.script())) entry.request.switch_to_eval();
-      queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects);
+      queue_.push(std::move(entry.request), std::move(entry.done), entry.deadline, entry.redirects,
+                  entry.asking, entry.slot);
     }
     recycle(std::move(batch), spare_inbox_);
+    std::vector<RequestQueue::Finished> passed;
+    queue_.settle_fences(passed);
+    run(passed);
     arm_request_timer();
     write_pending();
   }
@@ -560,9 +592,9 @@ std::shared_ptr<Connection> Connection::open(asio::any_io_executor executor, Set
   return connection;
 }
 
-std::shared_ptr<Connection> Connection::start(const Strand& strand, Settings settings,
-                                              const LocatorFactory& locate,
-                                              RedirectHandler on_redirect) {
+std::shared_ptr<NodeConnection> Connection::start(const Strand& strand, Settings settings,
+                                                  const LocatorFactory& locate,
+                                                  RedirectHandler on_redirect) {
   auto connection = std::make_shared<PipelinedConnection>(strand, std::move(settings), locate,
                                                           std::move(on_redirect));
   connection->start(true);

@@ -1,9 +1,11 @@
 // The socket side of the client: one auto-pipelined connection to one Redis.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -15,6 +17,7 @@ namespace distkit::detail {
 
 class TlsContext;
 class Locator;
+class NodeConnection;
 
 // Owns one connection to Redis (TCP, TLS or a Unix socket) and everything
 // that keeps it going: finding the server (a fixed address or the master
@@ -40,12 +43,13 @@ class Connection {
   using LocatorFactory = std::function<std::unique_ptr<Locator>(const Strand&)>;
 
   // When a request must be answered, whether ASKING goes right before it
-  // (Redis Cluster, after an ASK redirection), and how many redirections it
-  // followed to get here.
+  // (Redis Cluster, after an ASK redirection), how many redirections it
+  // followed to get here, and its Redis Cluster slot (for fences).
   struct Submission {
     std::chrono::steady_clock::time_point deadline;
     bool asking = false;
     int redirects = 0;
+    std::int32_t slot = Request::no_keys;
   };
 
   // Takes a request Redis Cluster redirected, with its callback (which is
@@ -63,9 +67,9 @@ class Connection {
   // reconnect. A request answered with MOVED or ASK goes to
   // `on_redirect` instead of its callback. Used by Redis Cluster, one per
   // master.
-  static std::shared_ptr<Connection> start(const Strand& strand, Settings settings,
-                                           const LocatorFactory& locate,
-                                           RedirectHandler on_redirect);
+  static std::shared_ptr<NodeConnection> start(const Strand& strand, Settings settings,
+                                               const LocatorFactory& locate,
+                                               RedirectHandler on_redirect);
 
   virtual ~Connection() = default;
 
@@ -95,6 +99,33 @@ class Connection {
   // True for Redis Cluster, where every request goes to the master of its
   // keys' slot.
   virtual bool routes_by_slot() const noexcept { return false; }
+};
+
+// The connection to one master of a Redis Cluster (Connection::start), with
+// what the cluster client needs to keep each slot's calls in issue order
+// when the slot changes hands.
+class NodeConnection : public Connection {
+ public:
+  // A slot's route as the cluster client keeps it: an atomic word that the
+  // request may go by while it holds `expected`.
+  struct Route {
+    const std::atomic<std::uintptr_t>* word;
+    std::uintptr_t expected;
+  };
+
+  // submit(), but only while `route` still holds its expected value, read
+  // under the lock that orders this connection's submissions; otherwise
+  // returns false and leaves `request` and `done` as they were. Whoever
+  // changes the word and then calls fence() here knows that every request
+  // submitted by the old route is ahead of the fence.
+  virtual bool submit_on_route(Request& request, ReplyCallback& done, Submission how,
+                               Route route) = 0;
+
+  // Calls `passed` (with no error and no reply) on executor() once every
+  // request of `slot` (Submission::slot) submitted before has left the
+  // connection: answered, handed back as redirected, failed, or expired
+  // unsent. Sends nothing to Redis.
+  virtual void fence(std::int32_t slot, ReplyCallback passed) = 0;
 };
 
 }  // namespace distkit::detail

@@ -4,6 +4,7 @@
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,13 @@ using ReplyCallback = UniqueFunction<void(boost::system::error_code, Reply), 208
 // ran instead, the refused requests before it cannot run any more without
 // overtaking it: they fail with Errc::connection (not run).
 //
+// A fence (push_fence) is a marker for one Redis Cluster slot, never sent
+// to Redis, that passes once every request of that slot pushed before it
+// has left the queue: answered, redirected, failed, or expired unsent.
+// Requests of other slots do not hold it up. It keeps its place among
+// refused requests, so a fence behind a refused request of its slot waits
+// for its retry.
+//
 // The queue never invokes callbacks: it appends them, with their outcome, to
 // the `finished` vector its caller runs once the queue is consistent again
 // (callbacks may submit new requests). Not thread-safe.
@@ -63,11 +71,28 @@ class RequestQueue {
     Reply reply;    // the MOVED or ASK error
   };
 
-  // `redirects` counts the redirections the request already followed.
-  void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0);
+  // `redirects` counts the redirections the request already followed;
+  // with `asking` (Redis Cluster, after ASK) ASKING goes right before it,
+  // also whenever it is sent again after a refusal. `slot` is the request's
+  // Redis Cluster slot, for fences (Request::no_keys: none).
+  void push(Request request, ReplyCallback done, clock::time_point deadline, int redirects = 0,
+            bool asking = false, std::int32_t slot = Request::no_keys);
+
+  // A fence for `slot` after everything pushed so far: `passed` is
+  // finished (with no error and no reply) once no request of `slot` pushed
+  // before it remains. Call settle_fences() after pushing.
+  void push_fence(std::int32_t slot, ReplyCallback passed);
+
+  // Finishes the fences that no request of their slot is left ahead of any
+  // more. The other members do this themselves; push_fence does not, so
+  // that a batch of pushes settles once.
+  void settle_fences(std::vector<Finished>& finished) {
+    if (fences_ != 0) pass_fences(finished);
+  }
 
   // Appends the bytes of every queued request to `out` and moves them in
-  // flight; nothing while refused requests wait. Returns how many it took.
+  // flight; nothing while refused requests wait. Returns how many requests
+  // it wrote (fences taken along write nothing).
   std::size_t take_writable(std::string& out);
 
   // Matches `reply` with the oldest in-flight request. Returns the refusal
@@ -104,6 +129,8 @@ class RequestQueue {
   std::size_t scripts_answered() const noexcept { return scripts_answered_; }
 
   std::size_t queued() const noexcept { return queued_.size(); }
+  // Requests written and not answered yet (fences written behind them
+  // included).
   std::size_t in_flight() const noexcept { return in_flight_.size() - answered_; }
   std::size_t refused() const noexcept { return refused_.size(); }
 
@@ -113,10 +140,17 @@ class RequestQueue {
     ReplyCallback done;
     clock::time_point deadline;
     int redirects;
+    std::int32_t slot = Request::no_keys;  // a fence's slot, too
+    bool asking = false;
+    bool asking_sent = false;  // in flight behind an ASKING whose reply is due first
+    bool fence = false;
   };
 
-  static void finish(Entry& entry, boost::system::error_code error, Reply reply,
-                     std::vector<Finished>& finished);
+  void finish(Entry& entry, boost::system::error_code error, Reply reply,
+              std::vector<Finished>& finished);
+  std::optional<Refusal> answer_oldest(Reply&& reply, std::vector<Finished>& finished,
+                                       std::vector<Redirected>* redirected);
+  void pass_fences(std::vector<Finished>& finished);
 
   // The oldest in-flight entry, and taking it off the front.
   Entry& oldest_in_flight() noexcept { return in_flight_[answered_]; }
@@ -130,6 +164,7 @@ class RequestQueue {
   std::vector<Entry> in_flight_;
   std::size_t answered_ = 0;
   std::vector<Entry> refused_;
+  std::size_t fences_ = 0;  // fences in any of the vectors
   std::size_t scripts_answered_ = 0;
 };
 

@@ -168,6 +168,33 @@ TEST(RequestQueue, RedirectionsHandBackTheRequestWhole) {
   EXPECT_EQ(queue.in_flight(), 0u);
 }
 
+TEST(RequestQueue, AskingGoesBeforeARequestEachTimeItIsSent) {
+  RequestQueue queue;
+  Recorded asked;
+  queue.push(RequestBuilder("GET").key("k").build(), record(asked), later, 1, true);
+  std::string out;
+  EXPECT_EQ(queue.take_writable(out), 1u);
+  EXPECT_EQ(out, "*1\r\n$6\r\nASKING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  std::vector<RequestQueue::Finished> finished;
+  EXPECT_FALSE(queue.on_reply(status("OK"), finished)) << "ASKING's reply is not the request's";
+  EXPECT_EQ(queue.in_flight(), 1u);
+  // Refused on the importing node: sent again, after ASKING again (without
+  // it the node would redirect it back to where it came from).
+  EXPECT_EQ(queue.on_reply(error_reply("TRYAGAIN Multiple keys request during rehashing of slot"),
+                           finished),
+            Refusal::passing);
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 1u);
+  EXPECT_EQ(out.rfind("*1\r\n$6\r\nASKING\r\n", 0), 0u) << out;
+  queue.on_reply(status("OK"), finished);
+  queue.on_reply(bulk("v"), finished);
+  run(finished);
+  EXPECT_EQ(asked.reply.text, "v");
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
 TEST(RequestQueue, WithoutHandBackARedirectionIsTheReply) {
   RequestQueue queue;
   Recorded moved;
@@ -310,6 +337,119 @@ TEST(RequestQueue, DisconnectFailsInFlightButKeepsQueued) {
   queue.fail_all(make_error_code(Errc::closed), finished);
   run(finished);
   EXPECT_EQ(queued.error, Errc::closed);
+}
+
+// A fence: `passed` once nothing pushed before it remains.
+struct Fence {
+  bool passed = false;
+  ReplyCallback callback() {
+    return [this](error_code error, Reply) {
+      EXPECT_FALSE(error);
+      passed = true;
+    };
+  }
+};
+
+// Fences are for slot 5; the queue takes the slots it is given.
+constexpr std::int32_t fenced = 5;
+
+TEST(RequestQueue, AFenceWithNoRequestOfItsSlotBeforeItPassesAtOnce) {
+  RequestQueue queue;
+  Recorded other;
+  Fence fence;
+  queue.push(RequestBuilder("GET").key("x").build(), record(other), later, 0, false, 6);
+  queue.push_fence(fenced, fence.callback());
+  std::vector<RequestQueue::Finished> finished;
+  queue.settle_fences(finished);
+  run(finished);
+  EXPECT_TRUE(fence.passed);
+  EXPECT_FALSE(other.called);
+  EXPECT_EQ(queue.queued(), 1u);
+}
+
+TEST(RequestQueue, AFencePassesOnceEveryEarlierRequestOfItsSlotIsAnsweredOrRedirected) {
+  RequestQueue queue;
+  Recorded a, b, other, c;
+  Fence fence;
+  queue.push(RequestBuilder("GET").key("a").build(), record(a), later, 0, false, fenced);
+  queue.push(RequestBuilder("GET").key("b").build(), record(b), later, 0, false, fenced);
+  queue.push(RequestBuilder("CLUSTER").arg("SLOTS").build(), record(other), later);
+  queue.push_fence(fenced, fence.callback());
+  queue.push(RequestBuilder("GET").key("c").build(), record(c), later, 0, false, fenced);
+  std::vector<RequestQueue::Finished> finished;
+  queue.settle_fences(finished);
+  std::string out;
+  EXPECT_EQ(queue.take_writable(out), 4u) << "the fence is not sent";
+  std::vector<RequestQueue::Redirected> redirected;
+  queue.on_reply(bulk("a"), finished, &redirected);
+  run(finished);
+  EXPECT_FALSE(fence.passed);
+  queue.on_reply(error_reply("MOVED 3300 127.0.0.1:7003"), finished, &redirected);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(redirected.size(), 1u) << "b came back before the fence passed";
+  run(finished);
+  EXPECT_TRUE(fence.passed) << "a request without keys does not hold the fence up";
+  queue.on_reply(status("slots"), finished, &redirected);
+  queue.on_reply(bulk("c"), finished, &redirected);
+  run(finished);
+  EXPECT_EQ(other.reply.text, "slots");
+  EXPECT_EQ(c.reply.text, "c");
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
+TEST(RequestQueue, AFenceKeepsItsPlaceAmongRefusedRequests) {
+  RequestQueue queue;
+  Recorded a, b;
+  Fence fence;
+  queue.push(RequestBuilder("A").build(), record(a), later, 0, false, fenced);
+  queue.push_fence(fenced, fence.callback());
+  queue.push(RequestBuilder("B").build(), record(b), later, 0, false, fenced);
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  const auto tryagain = error_reply("TRYAGAIN Multiple keys request during rehashing of slot");
+  EXPECT_EQ(queue.on_reply(tryagain, finished), Refusal::passing);
+  EXPECT_EQ(queue.on_reply(tryagain, finished), Refusal::passing);
+  run(finished);
+  EXPECT_FALSE(fence.passed) << "A is still to be sent again";
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 2u);
+  queue.on_reply(status("a"), finished);
+  run(finished);
+  EXPECT_TRUE(fence.passed);
+  EXPECT_FALSE(b.called);
+  queue.on_reply(status("b"), finished);
+  run(finished);
+  EXPECT_EQ(b.reply.text, "b");
+}
+
+TEST(RequestQueue, AFencePassesWhenWhatIsBeforeItExpiresOrFails) {
+  RequestQueue queue;
+  const auto now = clock::now();
+  Recorded sent, unsent;
+  Fence after_sent, after_unsent;
+  queue.push(RequestBuilder("A").build(), record(sent), later, 0, false, fenced);
+  queue.push_fence(fenced, after_sent.callback());
+  std::string out;
+  queue.take_writable(out);
+  queue.push(RequestBuilder("B").build(), record(unsent), now, 0, false, fenced);
+  queue.push_fence(fenced, after_unsent.callback());
+  std::vector<RequestQueue::Finished> finished;
+  queue.settle_fences(finished);
+  queue.expire(now, make_error_code(Errc::timeout), finished);
+  run(finished);
+  EXPECT_EQ(unsent.error, Errc::timeout);
+  EXPECT_FALSE(after_unsent.passed) << "A, before both fences, is still in flight";
+  EXPECT_EQ(queue.next_deadline(), later) << "fences have no deadline";
+  queue.fail_in_flight(make_error_code(Errc::connection), finished);
+  run(finished);
+  EXPECT_EQ(sent.error, Errc::connection);
+  EXPECT_TRUE(after_sent.passed);
+  EXPECT_TRUE(after_unsent.passed);
+  EXPECT_EQ(queue.queued(), 0u);
+  EXPECT_EQ(queue.refused(), 0u);
 }
 
 }  // namespace
