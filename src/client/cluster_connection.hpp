@@ -36,11 +36,11 @@ namespace distkit::detail {
 // slot goes on the old master's connection; the slot's requests sent there
 // before come back redirected and are sent on in order, and once the fence
 // has passed (other slots' requests do not hold it up) the held requests
-// follow them to the new owner, in issue order. Routing
-// stays lock-free while no gate is closed. A held request keeps its
-// deadline (Errc::timeout, never sent) and close() fails it with
-// Errc::closed. ASK needs no gate: requests the migrating master sends on
-// reach the importing one in the order it answered them.
+// follow them to the new owner, in issue order. Routing stays lock-free
+// while no gate is closed. A held request keeps its deadline
+// (Errc::timeout, never sent) and close() fails it with Errc::closed. ASK
+// needs no gate: requests the migrating master sends on reach the
+// importing one in the order it answered them.
 //
 // Failures leave gaps, not reorderings: a request that failed with
 // Errc::connection (a lost master) or Errc::timeout after it was sent may

@@ -20,9 +20,8 @@ namespace distkit::detail {
 // them. So the cluster client closes the slot's gate, puts a fence for the
 // slot on the old owner's connection (which passes once the slot's calls
 // sent there before have come back and been sent on), and holds the slot's
-// new calls here
-// until every fence closing the gate has passed; then they go out, in
-// issue order, behind the redirected ones.
+// new calls here until every fence closing the gate has passed; then they
+// go out, in issue order, behind the redirected ones.
 //
 // Only the bookkeeping: which slots are closed by how many fences, the
 // held calls in order, and their deadlines. Not thread-safe.
