@@ -261,7 +261,6 @@ LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
                                     StrictInstanceAwareCounter& strict,
                                     std::unique_ptr<ia::LaxInstanceLayout> layout)
     : strict_(strict),
-      name_(layout->name()),
       flush_layout_(*layout),
       flusher_(
           std::make_shared<detail::LaxFlusher>(detail::ClientAccess::connection(*options.client),
@@ -269,14 +268,14 @@ LaxInstanceAwareCounter::Impl::Impl(const InstanceAwareCounterOptions& options,
 
 std::string LaxInstanceAwareCounter::Impl::lane_message(error_code error) const {
   if (error == Errc::closed) {
-    return "LaxInstanceAwareCounter " + name_ + " is shutting down or its client was closed";
+    return "LaxInstanceAwareCounter " + name() + " is shutting down or its client was closed";
   }
-  return "the call waited longer than the command timeout for this instance's flushes of " + name_ +
-         " to Redis; it was not made";
+  return "the call waited longer than the command timeout for this instance's flushes of " +
+         name() + " to Redis; it was not made";
 }
 
 Error LaxInstanceAwareCounter::Impl::overflow_error(const LaxSlot& slot) const {
-  return Error(Errc::overflow, "key '" + detail::printable(*slot.key) + "' of " + name_ +
+  return Error(Errc::overflow, "key '" + detail::printable(*slot.key) + "' of " + name() +
                                    " would leave the int64 range; nothing was buffered");
 }
 

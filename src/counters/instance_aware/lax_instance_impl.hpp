@@ -49,7 +49,7 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
     return flusher_->connection().command_timeout();
   }
   bool client_closed() const noexcept { return flusher_->connection().closed(); }
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept { return flush_layout_.name(); }
 
   // The warm slot of `key`, or nullptr (also once the client is closed).
   LaxSlot* warm_slot(const RedisKey& key) const {
@@ -132,7 +132,6 @@ class LaxInstanceAwareCounter::Impl : public std::enable_shared_from_this<Impl> 
   void start_refresh(const std::shared_ptr<Refresh>& refresh);
 
   StrictInstanceAwareCounter& strict_;
-  const std::string name_;
   // Owned by flusher_, which lives as long as this.
   const detail::instance_aware::LaxInstanceLayout& flush_layout_;
   const std::shared_ptr<detail::LaxFlusher> flusher_;
