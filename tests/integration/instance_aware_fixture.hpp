@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <distkit/distkit.hpp>
 #include <memory>
 #include <string>
@@ -49,6 +50,23 @@ class InstanceAwareKeys : public testing::Test {
   std::string cli(const std::vector<std::string>& args) { return redis_cli(redis_url(), args); }
   std::string count_key(const InstanceAwareCounter& counter) {
     return base + ":count:" + counter.instance_id();
+  }
+  // Redis's clock (TIME) in milliseconds.
+  std::int64_t redis_now_ms() {
+    const std::string time = cli({"TIME"});
+    const auto newline = time.find('\n');
+    return std::stoll(time.substr(0, newline)) * 1000 + std::stoll(time.substr(newline + 1)) / 1000;
+  }
+  // The counter's heartbeat is Redis TIME in ms, written at most `within`
+  // before now. A range, not an equal second: a second may turn between the
+  // heartbeat and the read of TIME.
+  void expect_recent_heartbeat(const InstanceAwareCounter& counter,
+                               std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    const std::int64_t now = redis_now_ms();
+    const std::int64_t beat =
+        std::stoll(cli({"ZSCORE", base + ":instances", counter.instance_id()}));
+    EXPECT_LE(beat, now) << "heartbeats are Redis TIME in ms";
+    EXPECT_GE(beat, now - within.count()) << "heartbeats are Redis TIME in ms";
   }
 
   // What a Rust distkit process's set/del does, reproduced by raw commands:
