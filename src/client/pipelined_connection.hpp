@@ -33,8 +33,9 @@ namespace distkit::detail {
 inline constexpr std::chrono::milliseconds first_retry_delay{5};
 inline constexpr std::chrono::milliseconds max_retry_delay{200};
 
-// Everything runs on the strand but submit(), submit_on_route(), fence(),
-// close() and the const accessors, which any thread may call.
+// start() is called once, right after construction. Then everything runs on
+// the strand but submit(), submit_on_route(), fence(), close() and the const
+// accessors, which any thread may call.
 class PipelinedConnection final : public NodeConnection,
                                   public std::enable_shared_from_this<PipelinedConnection> {
  public:
