@@ -4,8 +4,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <distkit/distkit.hpp>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,25 @@ inline std::string master_of_slot(const RedisCluster& cluster, int slot) {
     if (std::stoi(lines[i]) <= slot && slot <= std::stoi(lines[i + 1])) return lines[i + 3];
   }
   return {};
+}
+
+// How often the node at `port` answered with the error `code` (ASK, MOVED,
+// TRYAGAIN), by INFO errorstats.
+inline std::int64_t errors_answered(const RedisCluster& cluster, const std::string& port,
+                                    const std::string& code) {
+  std::istringstream lines(cluster.cli(port, {"INFO", "errorstats"}));
+  const std::string field = "errorstat_" + code + ":count=";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(field.size()));
+  }
+  return 0;
+}
+
+// The same, summed over every node of the cluster.
+inline std::int64_t errors_answered(const RedisCluster& cluster, const std::string& code) {
+  std::int64_t total = 0;
+  for (const auto& port : cluster.ports()) total += errors_answered(cluster, port, code);
+  return total;
 }
 
 }  // namespace distkit::test

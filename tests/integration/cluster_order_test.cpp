@@ -12,7 +12,6 @@
 #include <future>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "cluster_fixture.hpp"
@@ -31,19 +30,6 @@ constexpr int filler_keys = 4000;
 constexpr int window = 256;
 // Moves of the slot, alternating between two masters.
 constexpr int moves = 8;
-
-// How often the nodes answered `code` (ASK, MOVED), by INFO errorstats.
-std::int64_t redirections(const RedisCluster& cluster, const std::string& code) {
-  std::int64_t total = 0;
-  for (const auto& port : cluster.ports()) {
-    std::istringstream lines(cluster.cli(port, {"INFO", "errorstats"}));
-    const std::string field = "errorstat_" + code + ":count=";
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind(field, 0) == 0) total += std::stoll(line.substr(field.size()));
-    }
-  }
-  return total;
-}
 
 // Issues increments of one key from one thread, `window` in flight, and
 // records what each returned by its issue number.
@@ -135,8 +121,8 @@ TEST(ClusterOrder, CallsOfOneSlotRunInIssueOrderWhileItMovesBetweenMasters) {
   ASSERT_EQ(cluster.cli(first, {"DBSIZE"}), std::to_string(filler_keys));
 
   auto counter = StrictCounter::create({prefix, client});
-  const std::int64_t asked_before = redirections(cluster, "ASK");
-  const std::int64_t moved_before = redirections(cluster, "MOVED");
+  const std::int64_t asked_before = errors_answered(cluster, "ASK");
+  const std::int64_t moved_before = errors_answered(cluster, "MOVED");
   InOrderLoad load(*counter, RedisKey("k"));
   ASSERT_TRUE(wait_until([&] { return load.completed() > 1000; }, seconds(10)));
   for (int move = 0; move < moves; ++move) {
@@ -149,8 +135,8 @@ TEST(ClusterOrder, CallsOfOneSlotRunInIssueOrderWhileItMovesBetweenMasters) {
   }
   load.stop();
 
-  const std::int64_t asked = redirections(cluster, "ASK") - asked_before;
-  const std::int64_t moved = redirections(cluster, "MOVED") - moved_before;
+  const std::int64_t asked = errors_answered(cluster, "ASK") - asked_before;
+  const std::int64_t moved = errors_answered(cluster, "MOVED") - moved_before;
   std::cout << "order: " << load.issued() << " increments over " << moves
             << " moves of their slot (" << asked << " ASK, " << moved << " MOVED answered), "
             << load.failures() << " failed\n";

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <atomic>
 #include <distkit/distkit.hpp>
+#include <future>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "client/cluster_slot.hpp"
@@ -75,6 +78,73 @@ TEST(ClusterClient, SeedsThatAreNoClusterAreRefused) {
                       ",127.0.0.1:" + cluster.ports().back());
   auto counter = StrictCounter::create({unique_prefix(), client});
   EXPECT_EQ(counter->inc(RedisKey("k"), 2), 2);
+}
+
+// A call with several keys that ASK sends to the importing master, and that
+// master refuses with TRYAGAIN (some of its keys have arrived, some not), is
+// retried there with ASKING again; without ASKING the importing master would
+// answer MOVED. The migration is driven by hand, so the half-migrated state
+// lasts until the test ends it.
+TEST(ClusterClient, ACallRefusedWithTryagainAfterAskIsRetriedThereWithAsking) {
+  RedisCluster cluster;
+  ClientOptions options;
+  options.url = cluster.url();
+  options.command_timeout = seconds(30);  // the refused flush waits for the test
+  auto client = Client::connect(options);
+  const RedisKey prefix = unique_prefix();
+  const std::string hash = prefix.str() + ":lax_counter";
+  const std::string slot = std::to_string(detail::cluster_key_slot(hash));
+  const std::string source = master_of_slot(cluster, std::stoi(slot));
+  ASSERT_FALSE(source.empty());
+  std::string target;
+  for (const auto& port : cluster.master_ports()) {
+    if (port != source) target = port;
+  }
+
+  CounterOptions counter_options(prefix, client);
+  counter_options.allowed_lag = std::chrono::hours(1);  // only flush() flushes
+  auto first = LaxCounter::create(counter_options);
+  auto second = LaxCounter::create(counter_options);
+  const RedisKey key("k");
+  first->inc(key, 1);
+  first->flush();       // the hash and first's flush record, on the source
+  second->inc(key, 2);  // pending; second has no flush record yet
+
+  // Half-migrated: the slot's keys so far move to the target.
+  ASSERT_EQ(cluster.cli(target, {"CLUSTER", "SETSLOT", slot, "IMPORTING", cluster.node_id(source)}),
+            "OK");
+  ASSERT_EQ(cluster.cli(source, {"CLUSTER", "SETSLOT", slot, "MIGRATING", cluster.node_id(target)}),
+            "OK");
+  std::vector<std::string> migrate{"MIGRATE", "127.0.0.1", target, "", "0", "5000", "KEYS"};
+  std::istringstream keys(cluster.cli(source, {"CLUSTER", "GETKEYSINSLOT", slot, "100"}));
+  for (std::string name; std::getline(keys, name);) migrate.push_back(name);
+  ASSERT_NE(std::find(migrate.begin(), migrate.end(), hash), migrate.end());
+  ASSERT_EQ(cluster.cli(source, migrate), "OK");
+
+  // second's flush touches the hash (now on the target) and its own record
+  // (nowhere yet): the source sends it on with ASK, and the target refuses
+  // it with TRYAGAIN for as long as the slot is not its own.
+  const std::int64_t asked = errors_answered(cluster, source, "ASK");
+  const std::int64_t refused = errors_answered(cluster, target, "TRYAGAIN");
+  const std::int64_t moved = errors_answered(cluster, target, "MOVED");
+  auto flushed = std::async(std::launch::async, [&] { second->flush(); });
+  ASSERT_TRUE(wait_until(
+      [&] { return errors_answered(cluster, target, "TRYAGAIN") >= refused + 3; }, seconds(10)))
+      << "the flush was not refused with TRYAGAIN on the target";
+
+  // The migration ends: the target first, then every other master.
+  ASSERT_EQ(cluster.cli(target, {"CLUSTER", "SETSLOT", slot, "NODE", cluster.node_id(target)}),
+            "OK");
+  for (const auto& port : cluster.master_ports()) {
+    if (port != target) {
+      cluster.cli(port, {"CLUSTER", "SETSLOT", slot, "NODE", cluster.node_id(target)});
+    }
+  }
+  EXPECT_NO_THROW(flushed.get());
+  EXPECT_GT(errors_answered(cluster, source, "ASK"), asked);
+  EXPECT_EQ(errors_answered(cluster, target, "MOVED"), moved)
+      << "a retry went to the importing master without ASKING";
+  EXPECT_EQ(cluster.cli(target, {"HGET", hash, "k"}), "3");
 }
 
 TEST(ClusterCounters, EveryMasterHoldsCountersThatReadBackExactly) {
