@@ -133,11 +133,19 @@ std::optional<Refusal> RequestQueue::answer_oldest(Reply&& reply, std::vector<Fi
   Entry entry = std::move(oldest_in_flight());
   pop_oldest_in_flight();
   if (redirected != nullptr && is_redirection(reply)) {
-    // It did not run here, so it neither overtakes nor joins refused ones.
-    if (entry.done) {
-      redirected->push_back({std::move(entry.request), std::move(entry.done), entry.deadline,
-                             entry.redirects, std::move(reply)});
+    if (!entry.done) return std::nullopt;
+    // Sent on now, it would overtake a refused request of its slot, which
+    // is retried here first: it joins them instead, to be sent here again
+    // after them (and redirected again).
+    const auto same_slot = [&](const Entry& refused) {
+      return !refused.fence && refused.slot == entry.slot && entry.slot != Request::no_keys;
+    };
+    if (std::any_of(refused_.begin(), refused_.end(), same_slot)) {
+      refused_.push_back(std::move(entry));
+      return std::nullopt;
     }
+    redirected->push_back({std::move(entry.request), std::move(entry.done), entry.deadline,
+                           entry.redirects, std::move(reply)});
     return std::nullopt;
   }
   const bool is_script = entry.request.script() != nullptr && !entry.request.uses_eval();

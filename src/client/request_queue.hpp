@@ -99,8 +99,9 @@ class RequestQueue {
   // when Redis refused that request (it is then set aside, and an EVALSHA
   // refused with NOSCRIPT becomes EVAL). With `redirected`, a MOVED or ASK
   // reply hands its request back there instead of finishing it (one nobody
-  // waits for any more is dropped). Throws Error{Errc::connection} when
-  // nothing is in flight (a protocol desync).
+  // waits for any more is dropped, and one behind a refused request of its
+  // slot joins the refused ones, to be sent here again after them). Throws
+  // Error{Errc::connection} when nothing is in flight (a protocol desync).
   std::optional<Refusal> on_reply(Reply reply, std::vector<Finished>& finished,
                                   std::vector<Redirected>* redirected = nullptr);
 

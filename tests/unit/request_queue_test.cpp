@@ -243,6 +243,47 @@ TEST(RequestQueue, ARedirectionDoesNotOvertakeRefusedRequests) {
   EXPECT_TRUE(queue.refused_ready());
 }
 
+// Sent on at once, the redirected request would run before the refused
+// one of its slot, which is retried here first.
+TEST(RequestQueue, ARedirectionBehindARefusedRequestOfItsSlotIsSentAgainAfterIt) {
+  RequestQueue queue;
+  Recorded refused, behind, other_slot;
+  const auto slot = std::int32_t{cluster_key_slot("{k}")};
+  queue.push(RequestBuilder("EVAL").key("{k}a").key("{k}b").build(), record(refused), later, 0,
+             false, slot);
+  queue.push(RequestBuilder("GET").key("{k}b").build(), record(behind), later, 0, false, slot);
+  queue.push(RequestBuilder("GET").key("x").build(), record(other_slot), later, 0, false,
+             std::int32_t{cluster_key_slot("x")});
+  std::string out;
+  queue.take_writable(out);
+  std::vector<RequestQueue::Finished> finished;
+  std::vector<RequestQueue::Redirected> redirected;
+  EXPECT_EQ(queue.on_reply(error_reply("TRYAGAIN Multiple keys request during rehashing of slot"),
+                           finished, &redirected),
+            Refusal::passing);
+  EXPECT_FALSE(queue.on_reply(error_reply("ASK 1 127.0.0.1:7003"), finished, &redirected));
+  EXPECT_FALSE(queue.on_reply(error_reply("MOVED 2 127.0.0.1:7002"), finished, &redirected));
+  ASSERT_EQ(redirected.size(), 1u) << "only the request of another slot is sent on";
+  EXPECT_EQ(redirected[0].request.slot(), std::int32_t{cluster_key_slot("x")});
+  EXPECT_TRUE(finished.empty());
+  EXPECT_EQ(queue.refused(), 2u);
+  ASSERT_TRUE(queue.refused_ready());
+  queue.resume_refused();
+  out.clear();
+  EXPECT_EQ(queue.take_writable(out), 2u);
+  EXPECT_LT(out.find("EVAL"), out.find("GET")) << out;
+  // Answered now: the refused request ran, and the one behind it is
+  // redirected again, to be sent on.
+  EXPECT_FALSE(queue.on_reply(bulk("ran"), finished, &redirected));
+  EXPECT_FALSE(queue.on_reply(error_reply("ASK 1 127.0.0.1:7003"), finished, &redirected));
+  run(finished);
+  EXPECT_EQ(refused.reply.text, "ran");
+  EXPECT_FALSE(behind.called);
+  ASSERT_EQ(redirected.size(), 2u);
+  EXPECT_EQ(redirected[1].request.slot(), slot);
+  EXPECT_EQ(queue.in_flight(), 0u);
+}
+
 TEST(RequestQueue, PassingStatesAreRetriedInOrderAndExpireAsUnsent) {
   RequestQueue queue;
   const auto now = clock::now();
