@@ -104,11 +104,13 @@ void PipelinedConnection::drain_inbox() {
     for (auto& entry : batch) entry.done(make_error_code(Errc::closed), {});
     return;
   }
+  std::optional<clock::time_point> earliest;
   for (auto& entry : batch) {
     if (entry.fence) {
       queue_.push_fence(entry.slot, std::move(entry.done));
       continue;
     }
+    if (!earliest || entry.deadline < *earliest) earliest = entry.deadline;
     // A script's first use runs as EVAL, which also loads it: a later
     // EVALSHA in the same pipeline then finds it, so a new script never
     // meets NOSCRIPT (whose cure must hold back everything behind it).
@@ -120,7 +122,7 @@ void PipelinedConnection::drain_inbox() {
   std::vector<RequestQueue::Finished> passed;
   queue_.settle_fences(passed);
   run(passed);
-  arm_request_timer();
+  if (earliest) arm_request_timer(*earliest);
   write_pending();
 }
 
@@ -140,6 +142,8 @@ bool PipelinedConnection::remember_script(const Script* script) {
 // time; whatever is queued meanwhile goes out together in the next one.
 void PipelinedConnection::write_pending() {
   if (writing_ || state_ != State::ready || queue_.queued() == 0) return;
+  // Silence counts from the moment a reply is due, not from an idle spell.
+  if (queue_.in_flight() == 0) last_read_ = clock::now();
   write_buffer_.clear();
   if (queue_.take_writable(write_buffer_) == 0) return;
   write_bytes(write_buffer_);
@@ -238,15 +242,29 @@ void PipelinedConnection::cure_refusal() {
   }
 }
 
-void PipelinedConnection::arm_request_timer() {
-  if (timer_armed_) return;
-  const auto deadline = queue_.next_deadline();
-  if (!deadline) return;
+void PipelinedConnection::arm_request_timer(std::optional<clock::time_point> earliest_new) {
+  // Submitted deadlines mostly come in order: an armed timer is only moved
+  // for one that needs it sooner, without walking the queue.
+  if (timer_armed_ && (!earliest_new || *earliest_new >= timer_deadline_)) return;
+  auto deadline = queue_.next_deadline();
+  // Requests in flight whose callers gave up still hold their place, and
+  // the fences behind them: a connection that stays silent is given up even
+  // when nobody waits for a reply any more.
+  if (state_ == State::ready && queue_.in_flight() > 0) {
+    const auto given_up = last_read_ +
+                          silent_timeouts_before_reconnect * settings_.command_timeout +
+                          std::chrono::milliseconds(1);
+    if (!deadline || given_up < *deadline) deadline = given_up;
+  }
+  if (!deadline || (timer_armed_ && *deadline >= timer_deadline_)) return;
   timer_armed_ = true;
+  timer_deadline_ = *deadline;
+  // Moving the expiry cancels the wait for the old one.
   request_timer_.expires_at(*deadline);
   request_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec) return;  // moved, or shut down
     self->timer_armed_ = false;
-    if (ec || self->state_ == State::closed) return;
+    if (self->state_ == State::closed) return;
     self->on_request_timer();
   });
 }

@@ -92,7 +92,10 @@ class PipelinedConnection final : public NodeConnection,
   void on_read(std::size_t size);
   void note_refusal(Refusal refusal);
   void cure_refusal();
-  void arm_request_timer();
+  // Arms the request timer for the earliest request deadline, or for when a
+  // connection with replies due has been silent too long. `earliest_new`,
+  // when given, is the earliest deadline submitted since the last call.
+  void arm_request_timer(std::optional<clock::time_point> earliest_new = std::nullopt);
   void on_request_timer();
 
   // The lifecycle (pipelined_connection_lifecycle.cpp).
@@ -152,6 +155,7 @@ class PipelinedConnection final : public NodeConnection,
   std::string write_buffer_;
   bool writing_ = false;
   bool timer_armed_ = false;
+  clock::time_point timer_deadline_{};  // while timer_armed_
   std::array<char, 64 * 1024> read_buffer_{};
   clock::time_point last_read_{};
   bool first_connect_done_ = false;
