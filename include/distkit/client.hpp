@@ -72,8 +72,10 @@ struct ClientOptions {
 // On Redis Cluster the client keeps one such connection per master and
 // sends each command to the master of its keys' slot, following MOVED and
 // ASK and the replica promoted after a failover (see README "Redis
-// Cluster"); commands of one slot apply in issue order while the slot
-// stays on one master.
+// Cluster"); commands of one slot apply in issue order, also while the
+// slot moves between masters (README "Redis Cluster", Order, has the
+// limits: a failed call leaves a gap, and while a slot migrates only the
+// calls on one key keep their order).
 //
 // Problems without a caller (a lost connection, credentials rejected on a
 // reconnect) go to the log hook (distkit/log.hpp).

@@ -124,7 +124,8 @@ class NodeConnection : public Connection {
   // Calls `passed` (with no error and no reply) on executor() once every
   // request of `slot` (Submission::slot) submitted before has left the
   // connection: answered, handed back as redirected, failed, or expired
-  // unsent. Sends nothing to Redis.
+  // unsent (one that expired after it was sent leaves when its reply comes
+  // or the connection is given up). Sends nothing to Redis.
   virtual void fence(std::int32_t slot, ReplyCallback passed) = 0;
 };
 
