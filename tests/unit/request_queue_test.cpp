@@ -224,27 +224,9 @@ TEST(RequestQueue, ARedirectedRequestNobodyWaitsForIsDropped) {
   EXPECT_TRUE(finished.empty());
 }
 
-TEST(RequestQueue, ARedirectionDoesNotOvertakeRefusedRequests) {
-  RequestQueue queue;
-  Recorded refused, moved;
-  queue.push(RequestBuilder("A").build(), record(refused), later);
-  queue.push(RequestBuilder("GET").key("k").build(), record(moved), later);
-  std::string out;
-  queue.take_writable(out);
-  std::vector<RequestQueue::Finished> finished;
-  std::vector<RequestQueue::Redirected> redirected;
-  EXPECT_EQ(queue.on_reply(error_reply("TRYAGAIN Multiple keys request during rehashing of slot"),
-                           finished, &redirected),
-            Refusal::passing);
-  EXPECT_FALSE(queue.on_reply(error_reply("MOVED 12539 127.0.0.1:7002"), finished, &redirected));
-  // The redirected request did not run here, so the refused one still may.
-  EXPECT_TRUE(finished.empty());
-  EXPECT_EQ(redirected.size(), 1u);
-  EXPECT_TRUE(queue.refused_ready());
-}
-
 // Sent on at once, the redirected request would run before the refused
-// one of its slot, which is retried here first.
+// one of its slot, which is retried here first. A redirected request of
+// another slot is sent on, and leaves the refused one free to run.
 TEST(RequestQueue, ARedirectionBehindARefusedRequestOfItsSlotIsSentAgainAfterIt) {
   RequestQueue queue;
   Recorded refused, behind, other_slot;
