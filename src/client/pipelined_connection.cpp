@@ -245,7 +245,7 @@ void PipelinedConnection::cure_refusal() {
 void PipelinedConnection::arm_request_timer(std::optional<clock::time_point> earliest_new) {
   // Submitted deadlines mostly come in order: an armed timer is only moved
   // for one that needs it sooner, without walking the queue.
-  if (timer_armed_ && (!earliest_new || *earliest_new >= timer_deadline_)) return;
+  if (timer_deadline_ && (!earliest_new || *earliest_new >= *timer_deadline_)) return;
   auto deadline = queue_.next_deadline();
   // Requests in flight whose callers gave up still hold their place, and
   // the fences behind them: a connection that stays silent is given up even
@@ -256,14 +256,13 @@ void PipelinedConnection::arm_request_timer(std::optional<clock::time_point> ear
                           std::chrono::milliseconds(1);
     if (!deadline || given_up < *deadline) deadline = given_up;
   }
-  if (!deadline || (timer_armed_ && *deadline >= timer_deadline_)) return;
-  timer_armed_ = true;
-  timer_deadline_ = *deadline;
+  if (!deadline || (timer_deadline_ && *deadline >= *timer_deadline_)) return;
+  timer_deadline_ = deadline;
   // Moving the expiry cancels the wait for the old one.
   request_timer_.expires_at(*deadline);
   request_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec) return;  // moved, or shut down
-    self->timer_armed_ = false;
+    self->timer_deadline_.reset();
     if (self->state_ == State::closed) return;
     self->on_request_timer();
   });

@@ -154,8 +154,7 @@ class PipelinedConnection final : public NodeConnection,
   std::unique_ptr<ReplyReader> reader_;
   std::string write_buffer_;
   bool writing_ = false;
-  bool timer_armed_ = false;
-  clock::time_point timer_deadline_{};  // while timer_armed_
+  std::optional<clock::time_point> timer_deadline_;  // while the request timer is armed
   std::array<char, 64 * 1024> read_buffer_{};
   clock::time_point last_read_{};
   bool first_connect_done_ = false;

@@ -138,9 +138,10 @@ std::optional<Refusal> RequestQueue::answer_oldest(Reply&& reply, std::vector<Fi
     // is retried here first: it joins them instead, to be sent here again
     // after them (and redirected again).
     const auto same_slot = [&](const Entry& refused) {
-      return !refused.fence && refused.slot == entry.slot && entry.slot != Request::no_keys;
+      return !refused.fence && refused.slot == entry.slot;
     };
-    if (std::any_of(refused_.begin(), refused_.end(), same_slot)) {
+    if (entry.slot != Request::no_keys &&
+        std::any_of(refused_.begin(), refused_.end(), same_slot)) {
       refused_.push_back(std::move(entry));
       return std::nullopt;
     }
