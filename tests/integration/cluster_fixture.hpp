@@ -22,10 +22,11 @@ constexpr std::chrono::milliseconds command_timeout{2000};
 // loaded 2-core machine, not a retry.
 constexpr std::chrono::milliseconds return_slack{1000};
 
-inline std::shared_ptr<Client> cluster_client(const RedisCluster& cluster) {
+inline std::shared_ptr<Client> cluster_client(const RedisCluster& cluster,
+                                              std::chrono::milliseconds timeout = command_timeout) {
   ClientOptions options;
   options.url = cluster.url();
-  options.command_timeout = command_timeout;
+  options.command_timeout = timeout;
   return Client::connect(options);
 }
 
@@ -62,6 +63,14 @@ inline std::string master_of_slot(const RedisCluster& cluster, int slot) {
       continue;
     }
     if (std::stoi(lines[i]) <= slot && slot <= std::stoi(lines[i + 1])) return lines[i + 3];
+  }
+  return {};
+}
+
+// The port of a master other than the one at `port`.
+inline std::string other_master(const RedisCluster& cluster, const std::string& port) {
+  for (const auto& master : cluster.master_ports()) {
+    if (master != port) return master;
   }
   return {};
 }

@@ -105,10 +105,7 @@ TEST(ClusterOrder, CallsOfOneSlotRunInIssueOrderWhileItMovesBetweenMasters) {
   const RedisKey prefix = prefixes_in_slots("strict_counter", 1, 0, 0).front();
   const std::string hash = prefix.str() + ":strict_counter";
   const std::string first = master_of_slot(cluster, 0);
-  std::string second;
-  for (const auto& port : cluster.master_ports()) {
-    if (port != first) second = port;
-  }
+  const std::string second = other_master(cluster, first);
   ASSERT_FALSE(first.empty());
   for (int i = 0; i < filler_keys; i += 500) {
     std::vector<std::string> args{"-c", "MSET"};

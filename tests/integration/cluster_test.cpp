@@ -87,19 +87,13 @@ TEST(ClusterClient, SeedsThatAreNoClusterAreRefused) {
 // lasts until the test ends it.
 TEST(ClusterClient, ACallRefusedWithTryagainAfterAskIsRetriedThereWithAsking) {
   RedisCluster cluster;
-  ClientOptions options;
-  options.url = cluster.url();
-  options.command_timeout = seconds(30);  // the refused flush waits for the test
-  auto client = Client::connect(options);
+  auto client = cluster_client(cluster, seconds(30));  // the refused flush waits for the test
   const RedisKey prefix = unique_prefix();
   const std::string hash = prefix.str() + ":lax_counter";
   const std::string slot = std::to_string(detail::cluster_key_slot(hash));
   const std::string source = master_of_slot(cluster, std::stoi(slot));
   ASSERT_FALSE(source.empty());
-  std::string target;
-  for (const auto& port : cluster.master_ports()) {
-    if (port != source) target = port;
-  }
+  const std::string target = other_master(cluster, source);
 
   CounterOptions counter_options(prefix, client);
   counter_options.allowed_lag = std::chrono::hours(1);  // only flush() flushes
@@ -375,10 +369,7 @@ TEST(ClusterCounters, ReshardingUnderLoadLosesAndDoublesNothing) {
   Load load(client, prefixes_in_slots("strict_counter", 6, 0, moved_slots - 1),
             prefixes_in_slots("lax_counter", 6, 0, moved_slots - 1));
   const std::string from = master_of_slot(cluster, 0);
-  std::string to;
-  for (const auto& port : cluster.master_ports()) {
-    if (port != from) to = port;
-  }
+  const std::string to = other_master(cluster, from);
   ASSERT_FALSE(from.empty());
   ASSERT_TRUE(wait_for_progress(load, 100, seconds(10)));
   ASSERT_EQ(cluster.reshard(from, to, moved_slots), 0);
