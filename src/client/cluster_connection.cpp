@@ -265,7 +265,14 @@ class ClusterConnection final : public Connection,
     auto& word = routes_[static_cast<std::size_t>(slot)];
     Node* const owner = node_of(word.load(std::memory_order_relaxed));
     Connection& target = owner != nullptr ? *owner->connection : *nodes_.front()->connection;
+    // A call whose deadline passed before the gate timer saw it is failed
+    // here unsent: sent now, it could run after its caller was told timeout.
+    const auto now = clock::now();
     for (auto& call : released) {
+      if (call.deadline <= now) {
+        fail_soon(std::move(call.done), Errc::timeout);
+        continue;
+      }
       target.submit(std::move(call.request), std::move(call.done), {call.deadline, false, 0, slot});
     }
     word.store(route_to(owner), std::memory_order_release);
