@@ -1,6 +1,10 @@
 // The reusable core of a buffered ("lax") counter: the in-process buffer of
 // pending deltas, the flusher that sends them to Redis exactly once, and the
 // lane that orders flushes with the owner's own Redis work.
+//
+// lax_flusher.cpp holds the buffer, the lane, flush scheduling, stats and
+// shutdown; lax_flush_rounds.cpp a flush round's chunks and replies;
+// lax_reclaim.cpp the reclaim of idle keys.
 #pragma once
 
 #include <atomic>
