@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,25 +23,43 @@
 namespace distkit::test {
 namespace {
 
+struct ProcessStat {
+  char state;
+  pid_t parent;
+};
+
+// A process's state and parent, from `proc_entry`/stat; nullopt once it is
+// gone (or for an entry of /proc that is no process).
+std::optional<ProcessStat> process_stat(const std::filesystem::path& proc_entry) {
+  std::ifstream stat(proc_entry / "stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  // pid (comm) state ppid ...; comm may hold spaces, so parse after ')'.
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  ProcessStat result{};
+  rest >> result.state >> result.parent;
+  return result;
+}
+
 // The processes whose parent is `parent`, from /proc.
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> children;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid ...; comm may hold spaces, so parse after ')'.
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 1));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent) children.push_back(std::stoi(name));
+    const auto stat = process_stat(entry.path());
+    if (stat && stat->parent == parent) children.push_back(std::stoi(name));
   }
   return children;
+}
+
+// Whether `pid` still runs: an orphan that ended may stay a zombie for as
+// long as nobody reaps it.
+bool process_runs(pid_t pid) {
+  const auto stat = process_stat(std::filesystem::path("/proc") / std::to_string(pid));
+  return stat && stat->state != 'Z';
 }
 
 bool process_exists(pid_t pid) {
@@ -69,11 +88,10 @@ class CliCleanup : public testing::Test {
     return names;
   }
 
-  // Starts a 60 s demo (with `extra_args`), waits until its `servers`
-  // redis-servers and all its workers run, sends `signal` and returns how it
-  // ended and which children it had.
-  std::pair<CliResult, std::vector<pid_t>> interrupt_demo(
-      int signal, const std::vector<std::string>& extra_args = {}, std::size_t servers = 1) {
+  // Starts a 60 s demo (with `extra_args`) and waits until its `servers`
+  // redis-servers and all its workers run; returns it and its children.
+  std::pair<StartedCli, std::vector<pid_t>> start_demo(const std::vector<std::string>& extra_args,
+                                                       std::size_t servers) {
     std::vector<std::string> args{"demo", "--workers", "2", "--seconds", "60"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     StartedCli demo = start_distkit(args, {{"TMPDIR", tmpdir_}, {"REDIS_URL", ""}});
@@ -88,6 +106,14 @@ class CliCleanup : public testing::Test {
     EXPECT_TRUE(started) << "the demo did not start its server and workers";
     files_before_signal_ = files_in_tmpdir();
     EXPECT_FALSE(files_before_signal_.empty()) << "the private server's directory";
+    return {std::move(demo), children};
+  }
+
+  // start_demo(), then `signal`; returns how the demo ended and which
+  // children it had.
+  std::pair<CliResult, std::vector<pid_t>> interrupt_demo(
+      int signal, const std::vector<std::string>& extra_args = {}, std::size_t servers = 1) {
+    auto [demo, children] = start_demo(extra_args, servers);
     kill(demo.pid, signal);
     return {finish(demo), children};
   }
@@ -113,6 +139,21 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliInterrupted, testing::Values(SIGTERM, SIGIN
                          [](const testing::TestParamInfo<int>& signal) {
                            return std::string(sigabbrev_np(signal.param));
                          });
+
+// SIGKILL leaves the demo no chance to clean up: its redis-server and
+// workers end with it all the same, so that nothing keeps running (or keeps
+// a caller's output pipe open). Its directory stays behind.
+TEST_F(CliCleanup, KilledDemoTakesItsServerAndWorkersWithIt) {
+  auto [demo, children] = start_demo({}, 1);
+  kill(demo.pid, SIGKILL);
+  for (const pid_t child : children) {
+    EXPECT_TRUE(wait_until([&] { return !process_runs(child); }, std::chrono::seconds(10)))
+        << "process " << child << " outlived the killed demo";
+  }
+  // Whatever outlived it holds its output open.
+  for (const pid_t child : children) kill(child, SIGKILL);
+  EXPECT_EQ(finish(demo).exit_code, 128 + SIGKILL);
+}
 
 TEST_F(CliCleanup, InterruptedTlsDemoRemovesItsCertificates) {
   const auto [result, children] = interrupt_demo(SIGTERM, {"--tls"});

@@ -38,7 +38,9 @@ ServerProcess::~ServerProcess() {
 
 void ServerProcess::start() {
   if (pid_ > 0) return;
-  pid_ = tools::spawn(argv_, tools::ChildOutput::discard).pid;
+  pid_ =
+      tools::spawn(argv_, tools::ChildOutput::discard, {}, tools::ChildLifetime::ends_with_caller)
+          .pid;
 }
 
 void ServerProcess::kill() {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +14,7 @@
 namespace distkit::tools {
 
 ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
-                   const std::string& working_directory) {
+                   const std::string& working_directory, ChildLifetime lifetime) {
   // Built before fork: the child may only call async-signal-safe functions.
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -23,6 +24,7 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
   const int null_fd = output != ChildOutput::pipe ? open("/dev/null", O_WRONLY) : -1;
+  const pid_t caller = getpid();
   const pid_t pid = fork_tracked();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid == 0) {
@@ -31,6 +33,12 @@ ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The caller may have ended before the request took effect; then no
+    // signal will come, so end now.
+    if (lifetime == ChildLifetime::ends_with_caller &&
+        (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != caller)) {
+      _exit(127);
+    }
     dup2(output == ChildOutput::pipe ? fds[1] : null_fd, STDOUT_FILENO);
     if (output == ChildOutput::silence) dup2(null_fd, STDERR_FILENO);
     if (working_directory.empty() || chdir(working_directory.c_str()) == 0) {

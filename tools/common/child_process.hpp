@@ -18,6 +18,13 @@ struct ChildProcess {
 // the user).
 enum class ChildOutput { pipe, discard, silence };
 
+// independent: the child may outlive the caller. ends_with_caller: the
+// child gets SIGKILL when the thread that started it ends, so that a caller
+// that dies without running its destructors (a crash, a sanitizer's halt,
+// SIGKILL) leaves no server or worker behind; start such a child from a
+// thread that outlives it.
+enum class ChildLifetime { independent, ends_with_caller };
+
 // Starts argv[0] (searched in PATH) with the arguments exactly as given,
 // its stdout piped to the caller or sent to /dev/null; stderr is shared
 // unless `output` silences it.
@@ -27,7 +34,8 @@ enum class ChildOutput { pipe, discard, silence };
 // With a non-empty `working_directory` the child runs there (or exits with
 // 127 if it cannot).
 ChildProcess spawn(const std::vector<std::string>& argv, ChildOutput output,
-                   const std::string& working_directory = {});
+                   const std::string& working_directory = {},
+                   ChildLifetime lifetime = ChildLifetime::independent);
 
 // Waits for `pid` and returns its exit code (128 + signal when killed).
 int wait_for_exit(pid_t pid);

@@ -128,7 +128,7 @@ void LocalRedisServer::start() {
       directory_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   // The server's log would clutter the output of whoever started it.
-  pid_ = spawn(argv, ChildOutput::discard).pid;
+  pid_ = spawn(argv, ChildOutput::discard, {}, ChildLifetime::ends_with_caller).pid;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!answers_ping(port_)) {
     int status = 0;

@@ -63,7 +63,8 @@ RedisTarget demo_target(const GlobalOptions& global, const DemoOptions& options)
 
 // A worker process and what it has reported so far.
 struct Worker {
-  explicit Worker(const std::vector<std::string>& argv) : process(spawn(argv, ChildOutput::pipe)) {}
+  explicit Worker(const std::vector<std::string>& argv)
+      : process(spawn(argv, ChildOutput::pipe, {}, ChildLifetime::ends_with_caller)) {}
   // A worker not waited for (the demo failed midway) is stopped with it.
   ~Worker() {
     if (process.output >= 0) close(process.output);

@@ -79,7 +79,8 @@ int run_instance_demo(const GlobalOptions& global, const RedisTarget& target, in
         self, "--prefix", prefix, "instance-demo-worker", "--slice", std::to_string(slice_of(i))};
     const auto tls = tls_arguments(target.client_options().tls);
     argv.insert(argv.end(), tls.begin(), tls.end());
-    running.push_back({spawn(argv, ChildOutput::pipe), slice_of(i)});
+    running.push_back(
+        {spawn(argv, ChildOutput::pipe, {}, ChildLifetime::ends_with_caller), slice_of(i)});
     expected += slice_of(i);
   }
   for (const Worker& worker : running) wait_ready(worker);
