@@ -257,22 +257,17 @@ class ClusterConnection final : public Connection,
   // Every request of `slot` sent to a node before the slot left it has
   // come back from there (and redirected ones were sent on): when this
   // opens the slot's gate, its held calls go to its owner now, in issue
-  // order, and it routes lock-free again.
+  // order (those past their deadline fail with timeout unsent), and it
+  // routes lock-free again.
   void on_fence_passed(std::int32_t slot) {
     std::lock_guard lock(mutex_);
-    auto released = gate_.fence_passed(slot);
+    auto released = gate_.fence_passed(slot, clock::now());
     if (gate_.is_closed(slot)) return;
     auto& word = routes_[static_cast<std::size_t>(slot)];
     Node* const owner = node_of(word.load(std::memory_order_relaxed));
     Connection& target = owner != nullptr ? *owner->connection : *nodes_.front()->connection;
-    // A call whose deadline passed before the gate timer saw it is failed
-    // here unsent: sent now, it could run after its caller was told timeout.
-    const auto now = clock::now();
-    for (auto& call : released) {
-      if (call.deadline <= now) {
-        fail_soon(std::move(call.done), Errc::timeout);
-        continue;
-      }
+    for (auto& call : released.expired) fail_soon(std::move(call.done), Errc::timeout);
+    for (auto& call : released.send) {
       target.submit(std::move(call.request), std::move(call.done), {call.deadline, false, 0, slot});
     }
     word.store(route_to(owner), std::memory_order_release);

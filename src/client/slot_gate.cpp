@@ -14,12 +14,15 @@ void SlotGate::hold(std::int32_t slot, Held call) {
   ++held_;
 }
 
-std::vector<SlotGate::Held> SlotGate::fence_passed(std::int32_t slot) {
+SlotGate::Released SlotGate::fence_passed(std::int32_t slot, clock::time_point now) {
   const auto it = slots_.find(slot);
   if (it == slots_.end() || --it->second.fences > 0) return {};
-  std::vector<Held> released = std::move(it->second.held);
+  Released released;
+  for (Held& call : it->second.held) {
+    (call.deadline > now ? released.send : released.expired).push_back(std::move(call));
+  }
+  held_ -= it->second.held.size();
   slots_.erase(it);
-  held_ -= released.size();
   return released;
 }
 

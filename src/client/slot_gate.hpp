@@ -43,9 +43,16 @@ class SlotGate {
   // Holds a call of a closed slot, behind the ones held before.
   void hold(std::int32_t slot, Held call);
 
+  // The held calls of a slot that opened, each list in issue order.
+  struct Released {
+    std::vector<Held> send;     // to be sent on now
+    std::vector<Held> expired;  // deadline at or before `now`: fail unsent
+  };
+
   // One fence closing `slot` passed. When it was the last one the slot
-  // opens: returns its held calls, in issue order, to be sent on now.
-  std::vector<Held> fence_passed(std::int32_t slot);
+  // opens and its held calls are returned. A call whose deadline passed is
+  // never sent: sent late, it could run after its caller was told timeout.
+  Released fence_passed(std::int32_t slot, clock::time_point now);
 
   // Removes and returns the held calls whose deadline is at or before
   // `now` (their slots stay closed).

@@ -45,9 +45,9 @@ TEST(SlotGate, HeldCallsGoOutInIssueOrderOnceTheLastFencePassed) {
   gate.hold(7, call("b", log));
   gate.hold(7, call("c", log));
   EXPECT_EQ(gate.held(), 3u);
-  EXPECT_TRUE(gate.fence_passed(7).empty());
+  EXPECT_TRUE(gate.fence_passed(7, clock::now()).send.empty());
   EXPECT_TRUE(gate.is_closed(7)) << "one fence still out";
-  auto released = gate.fence_passed(7);
+  auto released = gate.fence_passed(7, clock::now()).send;
   EXPECT_FALSE(gate.is_closed(7));
   EXPECT_TRUE(log.empty()) << "releasing runs no callback";
   EXPECT_EQ(gate.held(), 0u);
@@ -61,11 +61,11 @@ TEST(SlotGate, SlotsOpenIndependently) {
   gate.close(2);
   gate.hold(1, call("a", log));
   gate.hold(2, call("b", log));
-  auto two = gate.fence_passed(2);
+  auto two = gate.fence_passed(2, clock::now()).send;
   EXPECT_EQ(names(two, log), (std::vector<std::string>{"b"}));
   EXPECT_TRUE(gate.is_closed(1));
   EXPECT_EQ(gate.held(), 1u);
-  EXPECT_TRUE(gate.fence_passed(3).empty()) << "a fence of a slot never closed";
+  EXPECT_TRUE(gate.fence_passed(3, clock::now()).send.empty()) << "a fence of a slot never closed";
 }
 
 TEST(SlotGate, ExpiredCallsLeaveInOrderAndTheRestKeepTheirs) {
@@ -81,9 +81,27 @@ TEST(SlotGate, ExpiredCallsLeaveInOrderAndTheRestKeepTheirs) {
   EXPECT_EQ(names(expired, log), (std::vector<std::string>{"a", "c"}));
   EXPECT_TRUE(gate.is_closed(5));
   EXPECT_EQ(gate.next_deadline(), later);
-  auto released = gate.fence_passed(5);
+  auto released = gate.fence_passed(5, clock::now()).send;
   EXPECT_EQ(names(released, log), (std::vector<std::string>{"b"}));
   EXPECT_FALSE(gate.next_deadline());
+}
+
+// The gate timer fails a held call at its deadline, but the slot may open
+// first, between the deadline and the timer: that call is not sent.
+TEST(SlotGate, ACallPastItsDeadlineWhenTheSlotOpensIsNotSent) {
+  SlotGate gate;
+  std::vector<std::string> log;
+  const auto now = clock::now();
+  gate.close(4);
+  gate.hold(4, call("a", log, later));
+  gate.hold(4, call("b", log, now));
+  gate.hold(4, call("c", log, later));
+  gate.hold(4, call("d", log, now - std::chrono::milliseconds(1)));
+  auto released = gate.fence_passed(4, now);
+  EXPECT_FALSE(gate.is_closed(4));
+  EXPECT_EQ(gate.held(), 0u);
+  EXPECT_EQ(names(released.send, log), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(names(released.expired, log), (std::vector<std::string>{"b", "d"}));
 }
 
 TEST(SlotGate, TakeAllEmptiesAndOpensEverySlot) {
