@@ -119,7 +119,7 @@ class CliCleanup : public testing::Test {
   }
 
   std::string tmpdir_;
-  std::vector<std::string> files_before_signal_;  // by interrupt_demo()
+  std::vector<std::string> files_before_signal_;  // by start_demo()
 };
 
 class CliInterrupted : public CliCleanup, public testing::WithParamInterface<int> {};
@@ -151,7 +151,9 @@ TEST_F(CliCleanup, KilledDemoTakesItsServerAndWorkersWithIt) {
         << "process " << child << " outlived the killed demo";
   }
   // Whatever outlived it holds its output open.
-  for (const pid_t child : children) kill(child, SIGKILL);
+  for (const pid_t child : children) {
+    if (process_runs(child)) kill(child, SIGKILL);
+  }
   EXPECT_EQ(finish(demo).exit_code, 128 + SIGKILL);
 }
 

@@ -38,9 +38,9 @@ ServerProcess::~ServerProcess() {
 
 void ServerProcess::start() {
   if (pid_ > 0) return;
-  pid_ =
-      tools::spawn(argv_, tools::ChildOutput::discard, {}, tools::ChildLifetime::ends_with_caller)
-          .pid;
+  const tools::ChildProcess child =
+      tools::spawn(argv_, tools::ChildOutput::discard, {}, tools::ChildLifetime::ends_with_caller);
+  pid_ = child.pid;
 }
 
 void ServerProcess::kill() {

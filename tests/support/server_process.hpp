@@ -31,7 +31,9 @@ class TempDir {
 
 // One server process (redis-server, or redis-server --sentinel) started
 // with `argv` exactly as given, its output discarded. The destructor kills
-// and reaps it, so a failing test leaves nothing running.
+// and reaps it, so a failing test leaves nothing running; and it gets
+// SIGKILL when the thread that started it ends, so a test process that
+// crashes leaves none either. Start it from a thread that outlives it.
 class ServerProcess {
  public:
   explicit ServerProcess(std::vector<std::string> argv);

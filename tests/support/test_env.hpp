@@ -12,7 +12,8 @@
 namespace distkit::test {
 
 // REDIS_URL when set; otherwise the URL of a redis-server this process
-// starts on first use and stops at exit.
+// starts on first use and stops at exit. That server ends with the thread
+// of the first call: make it from the test's own thread.
 const std::string& redis_url();
 
 // A prefix no other test (or concurrent test process) uses: the test's name,

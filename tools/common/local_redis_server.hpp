@@ -31,7 +31,10 @@ enum class LocalListeners { plain, plain_and_tls };
 // destructor stops it and removes the directory, and so does a termination
 // signal once clean_up_on_termination_signals() is in effect. Throws
 // std::runtime_error, leaving neither process nor directory behind, when
-// the server cannot start or does not come up within 10 s.
+// the server cannot start or does not come up within 10 s. The server gets
+// SIGKILL when the thread that started it (the constructor, restart())
+// ends, so a process that dies without its destructors leaves none
+// running: start it from a thread that outlives it.
 //
 // With LocalListeners::plain_and_tls it also serves TLS on a second free
 // port, with a CA and a server certificate (DNS:localhost, IP:127.0.0.1)

@@ -79,7 +79,7 @@ double redis_benchmark_requests_per_second(const RedisEndpoint& endpoint, int pi
                            std::to_string(requests), "--csv"});
   argv.insert(argv.end(), command.begin(), command.end());
   // Its stderr is the user's: an error message from it shows where it belongs.
-  const ChildProcess child = spawn(argv, ChildOutput::pipe);
+  const ChildProcess child = spawn(argv, ChildOutput::pipe, {}, ChildLifetime::ends_with_caller);
   std::string output = read_to_end(child.output);
   const int exit_code = wait_for_exit(child.pid);
   const double rps = requests_per_second_from_csv(output);
